@@ -1,0 +1,88 @@
+import { randomUUID } from "node:crypto";
+import { GraphQLError } from "graphql";
+import type { YogaInitialContext } from "graphql-yoga";
+import type { Logger } from "pino";
+import { DeviceLoader } from "./device-loader.ts";
+import { GraphQLErrorCode } from "./error-codes.ts";
+import type { ClientServerApi, MatrixDevice, Whoami } from "./homeserver/client-server.ts";
+import type { IdentityCache } from "./identity-cache.ts";
+import { UserSession } from "./user-session.ts";
+
+/** Receives every device the homeserver shows a user (the last-seen cache). */
+export interface DeviceSightings {
+  observe(userId: string, devices: MatrixDevice[], completeList: boolean): void;
+}
+
+/** What lives as long as the gateway: shared by every request's context. */
+export interface GatewayServices {
+  homeserver: ClientServerApi;
+  identities: IdentityCache;
+  logger: Logger;
+  maxBulkDevices: number;
+  sightings: DeviceSightings | null;
+}
+
+/** The per-request context every resolver receives. */
+export interface Context {
+  requestId: string;
+  logger: Logger;
+  homeserver: ClientServerApi;
+  maxBulkDevices: number;
+  /** The caller's session; throws UNAUTHENTICATED when the request carries no token. */
+  session(): UserSession;
+  /** Who the token belongs to (whoami, at most once per request). */
+  viewer(): Promise<Whoami>;
+  /** This request's device loader (created on first use). */
+  devices(): DeviceLoader;
+}
+
+/** `Authorization: Bearer <token>`; anything else is no token. */
+export function bearerToken(header: string | null): string | null {
+  const match = header === null ? null : /^Bearer\s+(\S+)\s*$/i.exec(header);
+  return match?.[1] ?? null;
+}
+
+/** Builds the yoga `context` function: fresh loaders and session per request. */
+export function createContextFactory(services: GatewayServices) {
+  return (initial: YogaInitialContext & { requestId?: string }): Context => {
+    const { request } = initial;
+    const requestId = initial.requestId ?? randomUUID();
+    const token = bearerToken(request.headers.get("authorization"));
+    let session: UserSession | null = null;
+    let loader: DeviceLoader | null = null;
+
+    const context: Context = {
+      requestId,
+      logger: services.logger.child({ requestId }),
+      homeserver: services.homeserver,
+      maxBulkDevices: services.maxBulkDevices,
+      session() {
+        if (token === null) {
+          throw new GraphQLError("An access token is required: Authorization: Bearer <token>", {
+            extensions: { code: GraphQLErrorCode.Unauthenticated, errcode: "M_MISSING_TOKEN" },
+          });
+        }
+        session ??= new UserSession(services.homeserver, services.identities, token);
+        return session;
+      },
+      viewer() {
+        return context.session().whoami();
+      },
+      devices() {
+        if (loader === null) {
+          const current = context.session();
+          const sightings = services.sightings;
+          loader = new DeviceLoader(current, (devices, complete) => {
+            if (sightings === null) return;
+            current.whoami().then(
+              ({ userId }) => sightings.observe(userId, devices, complete),
+              () => {}, // no identity, nothing to remember; the answer itself is unaffected
+            );
+          });
+        }
+        return loader;
+      },
+    };
+    return context;
+  };
+}

@@ -1,0 +1,38 @@
+import { ConfigError, loadConfig } from "./config.ts";
+import { createGateway } from "./gateway.ts";
+import { createLogger } from "./logger.ts";
+
+/** `npm start`: read the environment, start, and stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`matrix-device-gateway: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  const gateway = createGateway({ config, logger });
+  const url = await gateway.listen();
+  logger.info({ url: `${url}/graphql`, homeserver: config.homeserverUrl }, "gateway listening");
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "shutting down");
+    await gateway.close();
+    logger.info("stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`matrix-device-gateway: failed to start: ${(error as Error).message}\n`);
+  process.exit(1);
+});

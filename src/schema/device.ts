@@ -1,0 +1,116 @@
+import { builder } from "../builder.ts";
+import type { MatrixDevice } from "../homeserver/client-server.ts";
+import { DeviceNotFoundError, MUTATION_ERRORS, orRequestError, toResultError } from "./errors.ts";
+
+/** Where a device's data came from in this answer. */
+export type DeviceSource = "LIVE" | "CACHE";
+
+/** What a `Device` field resolves from: the homeserver's device plus its owner. */
+export interface DeviceView extends MatrixDevice {
+  /** The owner; null means the viewer (the client-server API does not repeat it). */
+  userId: string | null;
+  source: DeviceSource;
+}
+
+export function liveDevice(device: MatrixDevice, userId: string | null = null): DeviceView {
+  return { ...device, userId, source: "LIVE" };
+}
+
+export const DeviceRef = builder.objectRef<DeviceView>("Device").implement({
+  description:
+    "A device (session) of a Matrix user: one login, with its own access token. Display names " +
+    "are visible to other users.",
+  fields: (t) => ({
+    deviceId: t.exposeID("deviceId", { description: "The device id (opaque)." }),
+    userId: t.string({
+      description: "The Matrix user id owning the device.",
+      resolve: async (device, _args, ctx) =>
+        device.userId ?? (await orRequestError(ctx.viewer())).userId,
+    }),
+    displayName: t.exposeString("displayName", {
+      nullable: true,
+      description: "The name set by the user; public to other users. Null when none is set.",
+    }),
+    lastSeenIp: t.exposeString("lastSeenIp", {
+      nullable: true,
+      description: "The IP address the device was last seen at; null if never used.",
+    }),
+    lastSeenTs: t.field({
+      type: "Timestamp",
+      nullable: true,
+      description: "When the device was last seen, in ms since the epoch; null if never used.",
+      resolve: (device) => device.lastSeenTs,
+    }),
+    lastSeenAt: t.field({
+      type: "DateTime",
+      nullable: true,
+      description: "`lastSeenTs` as an ISO-8601 instant; null if never used.",
+      resolve: (device) => (device.lastSeenTs === null ? null : new Date(device.lastSeenTs)),
+    }),
+    isCurrent: t.boolean({
+      description: "Whether this is the device of the access token making this request.",
+      resolve: async (device, _args, ctx) => {
+        const viewer = await orRequestError(ctx.viewer());
+        return (
+          (device.userId ?? viewer.userId) === viewer.userId && device.deviceId === viewer.deviceId
+        );
+      },
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  devices: t.field({
+    type: [DeviceRef],
+    description: "The viewer's devices (GET /devices).",
+    resolve: async (_root, _args, ctx) =>
+      (await orRequestError(ctx.devices().list())).map((device) => liveDevice(device)),
+  }),
+  device: t.field({
+    type: DeviceRef,
+    nullable: true,
+    description: "One of the viewer's devices; null when the homeserver has no such device.",
+    args: { deviceId: t.arg.id({ required: true, description: "The device id." }) },
+    resolve: async (_root, { deviceId }, ctx) => {
+      const device = await orRequestError(ctx.devices().byId(String(deviceId)));
+      return device === null ? null : liveDevice(device);
+    },
+  }),
+}));
+
+const DeviceRenamedRef = builder.simpleObject("DeviceRenamed", {
+  description: "The device was renamed.",
+  fields: (t) => ({
+    device: t.field({ type: DeviceRef, description: "The device, as the homeserver now has it." }),
+  }),
+});
+
+builder.mutationField("renameDevice", (t) =>
+  t.field({
+    type: DeviceRenamedRef,
+    description:
+      "Sets a device's display name (PUT /devices/{deviceId}). Names are visible to other users. " +
+      "A name over the homeserver's limit is BAD_USER_INPUT (errcode M_TOO_LARGE).",
+    errors: {
+      types: [DeviceNotFoundError, ...MUTATION_ERRORS],
+      union: { name: "RenameDeviceResult", description: "The outcome of renameDevice." },
+    },
+    args: {
+      deviceId: t.arg.id({ required: true, description: "The device to rename." }),
+      displayName: t.arg.string({ required: true, description: "The new display name." }),
+    },
+    resolve: async (_root, args, ctx) => {
+      const deviceId = String(args.deviceId);
+      try {
+        await ctx.session().renameDevice(deviceId, args.displayName);
+        const loader = ctx.devices();
+        loader.forget();
+        const device = await loader.byId(deviceId);
+        if (device === null) throw new DeviceNotFoundError(deviceId);
+        return { device: liveDevice(device) };
+      } catch (error) {
+        throw toResultError(error, deviceId);
+      }
+    },
+  }),
+);

@@ -1,0 +1,8 @@
+import { builder } from "../builder.ts";
+import "./errors.ts";
+import "./device.ts";
+import "./auth.ts";
+import "./viewer.ts";
+
+/** The gateway's GraphQL schema, built once from the domain files above. */
+export const schema = builder.toSchema({ sortSchema: true });

@@ -1,0 +1,69 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../../src/config.ts";
+
+const BASE = { MATRIX_HOMESERVER_URL: "https://matrix.example.org/" };
+
+function failure(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("config", () => {
+  it("applies the documented defaults", () => {
+    expect(loadConfig(BASE)).toEqual({
+      homeserverUrl: "https://matrix.example.org",
+      port: 4000,
+      host: "127.0.0.1",
+      databaseUrl: "file:./data/gateway.db",
+      logLevel: "info",
+      upstreamTimeoutMs: 10000,
+      whoamiTtlS: 60,
+      staleIdentityTtlS: 300,
+      bodyLimitBytes: 1048576,
+      maxBulkDevices: 100,
+      graphiql: true,
+      introspection: true,
+      corsOrigins: [],
+      retentionDays: 90,
+    });
+  });
+
+  it("names the variable and what it expects, one line each", () => {
+    expect(failure({})).toMatch(/^MATRIX_HOMESERVER_URL: required/);
+    expect(failure({ MATRIX_HOMESERVER_URL: "ftp://x" })).toMatch(
+      /^MATRIX_HOMESERVER_URL: expected an http\(s\) URL/,
+    );
+    expect(failure({ ...BASE, PORT: "80a" })).toMatch(
+      /^PORT: expected an integer from 0 to 65535, got "80a"$/,
+    );
+    expect(failure({ ...BASE, PORT: "70000" })).toMatch(/^PORT:/);
+    expect(failure({ ...BASE, GRAPHIQL: "maybe" })).toMatch(/^GRAPHIQL: expected on\/off/);
+    expect(failure({ ...BASE, LOG_LEVEL: "loud" })).toMatch(/^LOG_LEVEL:/);
+    expect(failure({ ...BASE, DATABASE_URL: "mysql://x" })).toMatch(
+      /^DATABASE_URL: expected file:/,
+    );
+    expect(failure({ ...BASE, CORS_ORIGINS: "https://ok.example, nope" })).toMatch(
+      /^CORS_ORIGINS:/,
+    );
+    for (const message of [failure({}), failure({ ...BASE, UPSTREAM_TIMEOUT_MS: "-1" })]) {
+      expect(message).not.toContain("\n");
+    }
+  });
+
+  it("reads lists and switches", () => {
+    const config = loadConfig({
+      ...BASE,
+      CORS_ORIGINS: "https://a.example, https://b.example",
+      GRAPHIQL: "off",
+      INTROSPECTION: "false",
+    });
+    expect(config.corsOrigins).toEqual(["https://a.example", "https://b.example"]);
+    expect(config.graphiql).toBe(false);
+    expect(config.introspection).toBe(false);
+  });
+});
