@@ -7,6 +7,8 @@ export interface MatrixDevice {
   displayName: string | null;
   lastSeenIp: string | null;
   lastSeenTs: number | null;
+  /** Only admin views (Synapse's admin API) carry it; null from the client-server API. */
+  lastSeenUserAgent: string | null;
 }
 
 /** Who a token belongs to. */
@@ -44,6 +46,7 @@ export function parseDevice(body: unknown): MatrixDevice {
     displayName: optionalString(device, "display_name"),
     lastSeenIp: optionalString(device, "last_seen_ip"),
     lastSeenTs: typeof ts === "number" ? ts : null,
+    lastSeenUserAgent: optionalString(device, "last_seen_user_agent"),
   };
 }
 

@@ -47,6 +47,12 @@ export const DeviceRef = builder.objectRef<DeviceView>("Device").implement({
       description: "`lastSeenTs` as an ISO-8601 instant; null if never used.",
       resolve: (device) => (device.lastSeenTs === null ? null : new Date(device.lastSeenTs)),
     }),
+    lastSeenUserAgent: t.exposeString("lastSeenUserAgent", {
+      nullable: true,
+      description:
+        "The user agent the device was last seen with; only admin views (Synapse's admin API) " +
+        "supply it, null elsewhere.",
+    }),
     isCurrent: t.boolean({
       description: "Whether this is the device of the access token making this request.",
       resolve: async (device, _args, ctx) => {
