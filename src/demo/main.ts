@@ -10,6 +10,7 @@ import { createLogger } from "../logger.ts";
 async function demo(): Promise<void> {
   const fake = await FakeHomeserver.start({
     port: Number(process.env.DEMO_HOMESERVER_PORT ?? 0),
+    maxLoggedRequests: 1000,
   });
   const seeded = fake.seedDemo();
   let config: ReturnType<typeof loadConfig>;

@@ -71,6 +71,8 @@ export interface FakeHomeserverOptions {
    * `user_id` on every device and unset fields as null.
    */
   deviceJson?: DeviceJsonShape;
+  /** the request log keeps the newest this many entries (a long demo must not grow); default 100 000 */
+  maxLoggedRequests?: number;
 }
 
 export type Fault =
@@ -107,6 +109,7 @@ export class FakeHomeserver {
   readonly #state: HomeserverState;
   readonly #now: () => number;
   readonly #latencyMs: number;
+  readonly #maxLogged: number;
   readonly #routes: Route[];
   readonly #faults = new FaultQueue();
   readonly #timers = new Set<NodeJS.Timeout>();
@@ -118,6 +121,7 @@ export class FakeHomeserver {
     this.url = url;
     this.#now = options.now ?? Date.now;
     this.#latencyMs = options.latencyMs ?? 0;
+    this.#maxLogged = options.maxLoggedRequests ?? 100_000;
     this.#state = new HomeserverState(this.#now);
     const context: HomeserverContext = {
       state: this.#state,
@@ -237,6 +241,8 @@ export class FakeHomeserver {
       status: 0,
     };
     this.requests.push(entry);
+    if (this.requests.length > this.#maxLogged)
+      this.requests.splice(0, this.requests.length - this.#maxLogged);
     if (this.#latencyMs > 0) await this.#sleep(this.#latencyMs);
     if (this.#stopping) {
       res.destroy();
