@@ -131,6 +131,13 @@ describe("discovery and tokens", () => {
       expect(performance.now() - started).toBeGreaterThanOrEqual(75);
     });
   });
+
+  it("keeps only the newest maxLoggedRequests entries in its request log", async () => {
+    await withServer({ maxLoggedRequests: 2 }, async (small) => {
+      for (const path of ["/a", "/b", "/c"]) await call(small, `/_matrix/client${path}`);
+      expect(small.requests.map((r) => r.path)).toEqual(["/_matrix/client/b", "/_matrix/client/c"]);
+    });
+  });
 });
 
 describe("devices", () => {
