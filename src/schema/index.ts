@@ -3,6 +3,7 @@ import "./errors.ts";
 import "./device.ts";
 import "./auth.ts";
 import "./viewer.ts";
+import "./user.ts";
 
 /** The gateway's GraphQL schema, built once from the domain files above. */
 export const schema = builder.toSchema({ sortSchema: true });
