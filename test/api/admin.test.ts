@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MatrixDevice } from "../../src/homeserver/client-server.ts";
 import { adminCalls, DAY, ROOT, seedAdmin } from "../support/admin-fixtures.ts";
-import { ALICE, BOB, NOW, seedAlice, upstream } from "../support/fixtures.ts";
+import { ALICE, BOB, NOW, seedAlice } from "../support/fixtures.ts";
 import { type Harness, startHarness } from "../support/gateway-harness.ts";
 
 let h: Harness;
