@@ -18,6 +18,8 @@ export class AdminLoader {
   private readonly users: DataLoader<string, AdminUser | null>;
   /** Once the homeserver says "not an admin", later admin calls of this request are not sent. */
   private refusal: MatrixError | null = null;
+  /** Whether the homeserver has accepted an admin call of this request (the caller is admin). */
+  private accepted = false;
 
   constructor(
     private readonly session: UserSession,
@@ -70,19 +72,31 @@ export class AdminLoader {
   async call<T>(fn: (api: SynapseAdminApi, token: string) => Promise<T>): Promise<T> {
     if (this.refusal !== null) throw this.refusal;
     try {
-      return await this.session.withToken((token) => fn(this.api, token));
+      const result = await this.session.withToken((token) => fn(this.api, token));
+      this.accepted = true;
+      return result;
     } catch (error) {
       if (error instanceof MatrixError && error.status === 403) this.refusal = error;
       throw error;
     }
   }
 
+  /**
+   * Runs `fn` for every key, `concurrency` at a time. Until the homeserver has accepted one
+   * admin call of this request, the first key goes alone: a non-admin costs one refused call.
+   */
   private async each<R>(
     keys: readonly string[],
     concurrency: number,
     fn: (key: string) => Promise<R>,
   ): Promise<(R | Error)[]> {
-    const settled = await mapWithConcurrency(keys, concurrency, fn);
+    const probe = !this.accepted && keys.length > 1;
+    const settled = probe
+      ? [
+          ...(await mapWithConcurrency(keys.slice(0, 1), 1, fn)),
+          ...(await mapWithConcurrency(keys.slice(1), concurrency, fn)),
+        ]
+      : await mapWithConcurrency(keys, concurrency, fn);
     return settled.map((result) =>
       result.status === "fulfilled" ? result.value : (result.reason as Error),
     );

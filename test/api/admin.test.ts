@@ -130,6 +130,22 @@ describe("Query.user (admin API)", () => {
     ]);
     expect(adminCalls(h.fake).map((r) => [r.method, r.status])).toEqual([["GET", 403]]);
   });
+
+  it("sends a non-admin's request no admin call beyond the first refused one", async () => {
+    const { body } = await h.gql(
+      `{ a: user(userId: "${ALICE}") { userId } b: user(userId: "${BOB}") { userId }
+         c: user(userId: "${ROOT}") { devices { deviceId } } }`,
+      {},
+      tokens.bob,
+    );
+    expect(body.data).toEqual({ a: null, b: null, c: null });
+    expect(body.errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual([
+      "FORBIDDEN",
+      "FORBIDDEN",
+      "FORBIDDEN",
+    ]);
+    expect(adminCalls(h.fake).map((r) => `${r.method} ${r.status}`)).toEqual(["GET 403"]);
+  });
 });
 
 const USERS = `query($first: Int, $after: String, $search: String) {

@@ -28,6 +28,7 @@ const CLEAN = `mutation($user: String!, $days: Int!, $keep: Int, $dry: Boolean, 
     ... on AuthRequired { session }
     ... on UserNotFound { userId }
     ... on Forbidden { errcode }
+    ... on RateLimited { retryAfterMs }
   }
 }`;
 
@@ -139,6 +140,19 @@ describe("deleteInactiveDevices", () => {
       errcode: "M_FORBIDDEN",
     });
     expect(adminCalls(h.fake).map((r) => `${r.method} ${r.status}`)).toEqual(["GET 403"]);
+    expect(ids(ALICE)).toEqual(ALL_ALICE);
+  });
+
+  it("answers RateLimited when the admin API rate-limits, deleting nothing", async () => {
+    h.fake.inject(
+      { kind: "rateLimit", retryAfterMs: 2000, header: false },
+      { match: "/_synapse/admin/v2/users/@alice:localhost/devices" },
+    );
+    const { body } = await h.gql(CLEAN, { user: ALICE, days: 30, dry: false }, root);
+    expect(body.data.deleteInactiveDevices).toEqual({
+      __typename: "RateLimited",
+      retryAfterMs: 2000,
+    });
     expect(ids(ALICE)).toEqual(ALL_ALICE);
   });
 
