@@ -10,6 +10,7 @@ export interface Config {
   staleIdentityTtlS: number;
   bodyLimitBytes: number;
   maxBulkDevices: number;
+  adminConcurrency: number;
   graphiql: boolean;
   introspection: boolean;
   corsOrigins: string[];
@@ -96,6 +97,7 @@ export function loadConfig(env: Env = process.env): Config {
     staleIdentityTtlS: integer(env, "STALE_IDENTITY_TTL_S", 300, 0, 86_400),
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 1_048_576, 1_024, 104_857_600),
     maxBulkDevices: integer(env, "MAX_BULK_DEVICES", 100, 1, 10_000),
+    adminConcurrency: integer(env, "ADMIN_CONCURRENCY", 8, 1, 256),
     graphiql: flag(env, "GRAPHIQL", true),
     introspection: flag(env, "INTROSPECTION", true),
     corsOrigins: (read(env, "CORS_ORIGINS") ?? "")

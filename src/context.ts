@@ -2,8 +2,12 @@ import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Logger } from "pino";
+import { AdminLoader } from "./admin-loader.ts";
+import type { AuditStore } from "./audit-types.ts";
 import { DeviceLoader } from "./device-loader.ts";
 import { GraphQLErrorCode } from "./error-codes.ts";
+import type { SynapseAdminApi } from "./homeserver/admin-api.ts";
+import type { AuthMetadataDiscovery } from "./homeserver/auth-metadata.ts";
 import type { ClientServerApi, MatrixDevice, Whoami } from "./homeserver/client-server.ts";
 import type { IdentityCache } from "./identity-cache.ts";
 import { UserSession } from "./user-session.ts";
@@ -20,6 +24,15 @@ export interface GatewayServices {
   logger: Logger;
   maxBulkDevices: number;
   sightings: DeviceSightings | null;
+  /** Synapse's admin API (called with each caller's own token). */
+  admin: SynapseAdminApi;
+  /** Most admin calls one request runs at once (ADMIN_CONCURRENCY). */
+  adminConcurrency: number;
+  /** OAuth 2.0 delegation, discovered once and cached. */
+  authMetadata: AuthMetadataDiscovery;
+  /** Where mutations are recorded; null = not recorded (auditLog answers empty). */
+  auditStore: AuditStore | null;
+  now: () => number;
 }
 
 /** The per-request context every resolver receives. */
@@ -34,6 +47,11 @@ export interface Context {
   viewer(): Promise<Whoami>;
   /** This request's device loader (created on first use). */
   devices(): DeviceLoader;
+  /** This request's admin API loader (created on first use). */
+  admin(): AdminLoader;
+  authMetadata: AuthMetadataDiscovery;
+  auditStore: AuditStore | null;
+  now: () => number;
 }
 
 /** `Authorization: Bearer <token>`; anything else is no token. */
@@ -50,12 +68,16 @@ export function createContextFactory(services: GatewayServices) {
     const token = bearerToken(request.headers.get("authorization"));
     let session: UserSession | null = null;
     let loader: DeviceLoader | null = null;
+    let adminLoader: AdminLoader | null = null;
 
     const context: Context = {
       requestId,
       logger: services.logger.child({ requestId }),
       homeserver: services.homeserver,
       maxBulkDevices: services.maxBulkDevices,
+      authMetadata: services.authMetadata,
+      auditStore: services.auditStore,
+      now: services.now,
       session() {
         if (token === null) {
           throw new GraphQLError("An access token is required: Authorization: Bearer <token>", {
@@ -81,6 +103,15 @@ export function createContextFactory(services: GatewayServices) {
           });
         }
         return loader;
+      },
+      admin() {
+        adminLoader ??= new AdminLoader(
+          context.session(),
+          services.admin,
+          services.adminConcurrency,
+          (userId, devices) => services.sightings?.observe(userId, devices, true),
+        );
+        return adminLoader;
       },
     };
     return context;

@@ -1,8 +1,11 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
+import type { AuditStore } from "./audit-types.ts";
 import type { Config } from "./config.ts";
 import type { DeviceSightings } from "./context.ts";
+import { SynapseAdminApi } from "./homeserver/admin-api.ts";
+import { AuthMetadataDiscovery } from "./homeserver/auth-metadata.ts";
 import { ClientServerApi } from "./homeserver/client-server.ts";
 import { HomeserverHttp } from "./homeserver/http.ts";
 import { IdentityCache } from "./identity-cache.ts";
@@ -16,6 +19,8 @@ export interface GatewayOptions {
   /** Replaces the homeserver pool (tests). */
   dispatcher?: Dispatcher;
   sightings?: DeviceSightings | null;
+  /** Where every mutation is recorded; null or absent = not recorded, `auditLog` is empty. */
+  auditStore?: AuditStore | null;
   graphiqlHeaders?: Record<string, string>;
   now?: () => number;
 }
@@ -54,6 +59,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       logger,
       maxBulkDevices: config.maxBulkDevices,
       sightings: options.sightings ?? null,
+      admin: new SynapseAdminApi(http),
+      adminConcurrency: config.adminConcurrency,
+      authMetadata: new AuthMetadataDiscovery(http, options.now),
+      auditStore: options.auditStore ?? null,
+      now: options.now ?? Date.now,
     },
   });
   const server = createHttpServer({

@@ -56,6 +56,11 @@ export class UserSession {
     return this.guard(this.api.deleteDevices(this.token, deviceIds, auth));
   }
 
+  /** Runs another API's call (the admin API) with this token, under the same 401 rule. */
+  withToken<T>(call: (token: string) => Promise<T>): Promise<T> {
+    return this.guard(call(this.token));
+  }
+
   /** After deleting the caller's own device its token is dead: stop vouching for it. */
   forgetIdentityIfDeleted(deviceIds: string[]): void {
     const known = this.identities.stale(this.tokenHash);

@@ -13,6 +13,9 @@ async function demo(): Promise<void> {
     maxLoggedRequests: 1000,
   });
   const seeded = fake.seedDemo();
+  // Behave like a homeserver whose auth is delegated to an OAuth server (MAS).
+  const accountManagementUrl = process.env.DEMO_ACCOUNT_MANAGEMENT_URL;
+  if (accountManagementUrl) fake.setAuthDelegated(accountManagementUrl);
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig({
@@ -44,6 +47,7 @@ async function demo(): Promise<void> {
       `    token:          ${seeded.aliceToken}`,
       `  bob:              ${seeded.bob}  password "bob-password"`,
       `    token:          ${seeded.bobToken}`,
+      `  auth delegated:   ${accountManagementUrl ? accountManagementUrl : "no (set DEMO_ACCOUNT_MANAGEMENT_URL)"}`,
       "",
       `  curl -s ${url}/graphql -H 'content-type: application/json' \\`,
       `    -H 'authorization: Bearer ${seeded.aliceToken}' \\`,

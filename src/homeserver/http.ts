@@ -29,6 +29,8 @@ export interface CallOptions {
   token?: string;
   body?: JsonObject;
   query?: Record<string, string | number | undefined>;
+  /** Told the response headers of a 2xx answer (e.g. to honour its Cache-Control). */
+  onHeaders?: (headers: Dispatcher.ResponseData["headers"]) => void;
 }
 
 /** Statuses a gateway or load balancer answers when the homeserver behind it is down. */
@@ -178,7 +180,9 @@ export class HomeserverHttp {
         { upstream: { method, endpoint: template, status: response.statusCode, ms } },
         `<-- ${response.statusCode} ${ms} ms`,
       );
-      return this.parse(response.statusCode, response.headers, text);
+      const parsed = this.parse(response.statusCode, response.headers, text);
+      options.onHeaders?.(response.headers);
+      return parsed;
     } catch (error) {
       const typed = toTransportError(error, timeoutMs);
       if (!(typed instanceof MatrixError || typed instanceof UiaChallenge)) {

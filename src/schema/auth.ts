@@ -1,14 +1,24 @@
 import { GraphQLError } from "graphql";
+import { audited } from "../audit.ts";
 import { builder } from "../builder.ts";
 import type { Context } from "../context.ts";
 import { GraphQLErrorCode } from "../error-codes.ts";
 import type { AuthDict } from "../homeserver/client-server.ts";
 import { type AuthInputValue, callWithUia, toAuthDict } from "../homeserver/uia.ts";
 import {
+  delegatedDeletion,
+  deleteAsAdmin,
+  isUnrecognised,
+  type Target,
+  targetOf,
+} from "./admin-target.ts";
+import {
   AuthRequiredError,
   DeviceNotFoundError,
+  ManagedByAccountServiceError,
   MUTATION_ERRORS,
   toResultError,
+  UserNotFoundError,
 } from "./errors.ts";
 
 export const AuthInput = builder.inputType("AuthInput", {
@@ -72,6 +82,53 @@ async function deleteWithUia(
   ctx.devices().forget();
 }
 
+/**
+ * Deletes devices on the path `targetOf` chose: another user's through the admin API; the
+ * viewer's own with UIA, or (auth delegated to an OAuth server) not at all: the account
+ * service's deep link is the answer, and no DELETE goes upstream.
+ */
+async function deleteFor(
+  ctx: Context,
+  userId: string | null | undefined,
+  deviceIds: string[],
+  input: AuthInputValue | null | undefined,
+  call: (auth: AuthDict | null) => Promise<void>,
+): Promise<void> {
+  let target: Target;
+  try {
+    target = await targetOf(ctx, userId);
+  } catch (error) {
+    throw toResultError(error);
+  }
+  await deleteForTarget(ctx, target, deviceIds, input, call);
+}
+
+/** `deleteFor` once the target is known. */
+export async function deleteForTarget(
+  ctx: Context,
+  target: Target,
+  deviceIds: string[],
+  input: AuthInputValue | null | undefined,
+  call: (auth: AuthDict | null) => Promise<void>,
+): Promise<void> {
+  if (!target.own) return deleteAsAdmin(ctx, target.userId, deviceIds);
+  const managed = await delegatedDeletion(ctx, deviceIds);
+  if (managed !== null) throw managed;
+  try {
+    await deleteWithUia(ctx, deviceIds, input, call);
+  } catch (error) {
+    if (!isUnrecognised(error)) throw error;
+    // Delegation began since we last asked: ask again, and link the account service.
+    ctx.authMetadata.invalidate();
+    throw (await delegatedDeletion(ctx, deviceIds)) ?? error;
+  }
+}
+
+const USER_ID_ARG_DESCRIPTION =
+  "The devices' owner. Omitted or the viewer: the viewer's own devices (client-server API, " +
+  "user-interactive auth even for admins); another user: Synapse's admin API, for homeserver " +
+  "admins (no UIA).";
+
 const DeviceDeletedRef = builder.simpleObject("DeviceDeleted", {
   description: "The device is gone (or was already), and its access token with it.",
   fields: (t) => ({ deviceId: t.id({ description: "The deleted device's id." }) }),
@@ -87,46 +144,80 @@ builder.mutationFields((t) => ({
     type: DeviceDeletedRef,
     description:
       "Deletes a device and logs it out (DELETE /devices/{deviceId}). Needs user-interactive " +
-      "auth: call without `auth` to get `AuthRequired`, then again with a completed stage.",
+      "auth: call without `auth` to get `AuthRequired`, then again with a completed stage. " +
+      "Another user's device (`userId`) goes through Synapse's admin API instead; on an " +
+      "OAuth-delegated homeserver the viewer's own device yields `ManagedByAccountService`.",
     errors: {
-      types: [AuthRequiredError, DeviceNotFoundError, ...MUTATION_ERRORS],
+      types: [
+        AuthRequiredError,
+        DeviceNotFoundError,
+        UserNotFoundError,
+        ManagedByAccountServiceError,
+        ...MUTATION_ERRORS,
+      ],
       union: { name: "DeleteDeviceResult", description: "The outcome of deleteDevice." },
     },
     args: {
       deviceId: t.arg.id({ required: true, description: "The device to delete." }),
       auth: t.arg({ type: AuthInput, description: "A completed UIA stage, once challenged." }),
+      userId: t.arg.string({ description: USER_ID_ARG_DESCRIPTION }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: (_root, args, ctx) => {
       const deviceId = String(args.deviceId);
-      await deleteWithUia(ctx, [deviceId], args.auth, (auth) =>
-        ctx.session().deleteDevice(deviceId, auth),
+      const target = { userId: args.userId, deviceIds: [deviceId] };
+      return audited(
+        ctx,
+        "deleteDevice",
+        target,
+        () => "DeviceDeleted",
+        async () => {
+          await deleteFor(ctx, args.userId, [deviceId], args.auth, (auth) =>
+            ctx.session().deleteDevice(deviceId, auth),
+          );
+          return { deviceId };
+        },
       );
-      return { deviceId };
     },
   }),
   deleteDevices: t.field({
     type: DevicesDeletedRef,
     description:
       "Deletes several devices at once (POST /delete_devices), with user-interactive auth like " +
-      "deleteDevice. Ids the homeserver does not know are ignored by it.",
+      "deleteDevice (and the same `userId` and OAuth-delegation rules). Ids the homeserver does " +
+      "not know are ignored by it.",
     errors: {
-      types: [AuthRequiredError, ...MUTATION_ERRORS],
+      types: [
+        AuthRequiredError,
+        UserNotFoundError,
+        ManagedByAccountServiceError,
+        ...MUTATION_ERRORS,
+      ],
       union: { name: "DeleteDevicesResult", description: "The outcome of deleteDevices." },
     },
     args: {
       deviceIds: t.arg.idList({ required: true, description: "The devices to delete." }),
       auth: t.arg({ type: AuthInput, description: "A completed UIA stage, once challenged." }),
+      userId: t.arg.string({ description: USER_ID_ARG_DESCRIPTION }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: (_root, args, ctx) => {
       const deviceIds = [...new Set(args.deviceIds.map(String))];
-      if (deviceIds.length > ctx.maxBulkDevices) {
-        throw badInput(`deviceIds: at most ${ctx.maxBulkDevices} devices per call`);
-      }
-      if (deviceIds.length === 0) throw badInput("deviceIds: name at least one device");
-      await deleteWithUia(ctx, deviceIds, args.auth, (auth) =>
-        ctx.session().deleteDevices(deviceIds, auth),
+      const target = { userId: args.userId, deviceIds };
+      return audited(
+        ctx,
+        "deleteDevices",
+        target,
+        () => "DevicesDeleted",
+        async () => {
+          if (deviceIds.length > ctx.maxBulkDevices) {
+            throw badInput(`deviceIds: at most ${ctx.maxBulkDevices} devices per call`);
+          }
+          if (deviceIds.length === 0) throw badInput("deviceIds: name at least one device");
+          await deleteFor(ctx, args.userId, deviceIds, args.auth, (auth) =>
+            ctx.session().deleteDevices(deviceIds, auth),
+          );
+          return { deviceIds };
+        },
       );
-      return { deviceIds };
     },
   }),
 }));

@@ -1,6 +1,14 @@
+import { audited } from "../audit.ts";
 import { builder } from "../builder.ts";
 import type { MatrixDevice } from "../homeserver/client-server.ts";
-import { DeviceNotFoundError, MUTATION_ERRORS, orRequestError, toResultError } from "./errors.ts";
+import { renameAsAdmin, targetOf } from "./admin-target.ts";
+import {
+  DeviceNotFoundError,
+  MUTATION_ERRORS,
+  orRequestError,
+  toResultError,
+  UserNotFoundError,
+} from "./errors.ts";
 
 /** Where a device's data came from in this answer. */
 export type DeviceSource = "LIVE" | "CACHE";
@@ -96,27 +104,46 @@ builder.mutationField("renameDevice", (t) =>
     type: DeviceRenamedRef,
     description:
       "Sets a device's display name (PUT /devices/{deviceId}). Names are visible to other users. " +
-      "A name over the homeserver's limit is BAD_USER_INPUT (errcode M_TOO_LARGE).",
+      "A name over the homeserver's limit is BAD_USER_INPUT (errcode M_TOO_LARGE). With " +
+      "`userId` of another user it goes through Synapse's admin API (admins only, else Forbidden).",
     errors: {
-      types: [DeviceNotFoundError, ...MUTATION_ERRORS],
+      types: [DeviceNotFoundError, UserNotFoundError, ...MUTATION_ERRORS],
       union: { name: "RenameDeviceResult", description: "The outcome of renameDevice." },
     },
     args: {
       deviceId: t.arg.id({ required: true, description: "The device to rename." }),
       displayName: t.arg.string({ required: true, description: "The new display name." }),
+      userId: t.arg.string({
+        description:
+          "The device's owner. Omitted or the viewer: the viewer's own device (client-server " +
+          "API); another user: Synapse's admin API, for homeserver admins.",
+      }),
     },
-    resolve: async (_root, args, ctx) => {
+    resolve: (_root, args, ctx) => {
       const deviceId = String(args.deviceId);
-      try {
-        await ctx.session().renameDevice(deviceId, args.displayName);
-        const loader = ctx.devices();
-        loader.forget();
-        const device = await loader.byId(deviceId);
-        if (device === null) throw new DeviceNotFoundError(deviceId);
-        return { device: liveDevice(device) };
-      } catch (error) {
-        throw toResultError(error, deviceId);
-      }
+      const target = { userId: args.userId, deviceIds: [deviceId] };
+      return audited(
+        ctx,
+        "renameDevice",
+        target,
+        () => "DeviceRenamed",
+        async () => {
+          try {
+            const owner = await targetOf(ctx, args.userId);
+            if (!owner.own) {
+              return { device: await renameAsAdmin(ctx, owner.userId, deviceId, args.displayName) };
+            }
+            await ctx.session().renameDevice(deviceId, args.displayName);
+            const loader = ctx.devices();
+            loader.forget();
+            const device = await loader.byId(deviceId);
+            if (device === null) throw new DeviceNotFoundError(deviceId);
+            return { device: liveDevice(device) };
+          } catch (error) {
+            throw toResultError(error, deviceId);
+          }
+        },
+      );
     },
   }),
 );

@@ -16,6 +16,26 @@ export class DeviceNotFoundError extends Error {
   }
 }
 
+/** The homeserver has no such (local) user. */
+export class UserNotFoundError extends Error {
+  constructor(readonly userId: string) {
+    super(`No user ${JSON.stringify(userId)} on this homeserver`);
+  }
+}
+
+/**
+ * Auth is delegated to an OAuth 2.0 server (MAS): the user ends their own devices there, so the
+ * gateway answers with the deep link instead of calling the homeserver's delete endpoint.
+ */
+export class ManagedByAccountServiceError extends Error {
+  constructor(
+    readonly accountManagementUrl: string,
+    readonly action: string,
+  ) {
+    super("Devices are managed by the account management service: follow accountManagementUrl");
+  }
+}
+
 /** The homeserver refused: not allowed, or credentials of another user. */
 export class ForbiddenError extends Error {
   constructor(
@@ -76,6 +96,34 @@ builder.objectType(RateLimitedError, {
     retryAfterMs: t.exposeInt("retryAfterMs", {
       nullable: true,
       description: "How long to wait before retrying, when the homeserver said.",
+    }),
+  }),
+});
+
+builder.objectType(UserNotFoundError, {
+  name: "UserNotFound",
+  description: "The homeserver has no such local user (admin API answered 404).",
+  interfaces: [ErrorInterface],
+  fields: (t) => ({
+    userId: t.exposeString("userId", { description: "The user id that was asked for." }),
+  }),
+});
+
+builder.objectType(ManagedByAccountServiceError, {
+  name: "ManagedByAccountService",
+  description:
+    "The homeserver delegates auth to an OAuth 2.0 account service (e.g. MAS): the user ends " +
+    "their own devices there. Nothing was deleted; open `accountManagementUrl`.",
+  fields: (t) => ({
+    accountManagementUrl: t.exposeString("accountManagementUrl", {
+      description:
+        "Deep link into the account service, e.g. " +
+        "`{account_management_uri}?action=org.matrix.device_delete&device_id=…`.",
+    }),
+    action: t.exposeString("action", {
+      description:
+        "The account management action linked, e.g. org.matrix.device_delete (or " +
+        "org.matrix.session_end where only the unstable action is advertised).",
     }),
   }),
 });
@@ -164,7 +212,7 @@ function requestError(code: string, message: string, extensions: Record<string, 
  * expected outcomes, a GraphQL error with a stable code for whole-request failures, anything
  * else unchanged (and so masked).
  */
-export function toResultError(error: unknown, deviceId?: string): unknown {
+export function toResultError(error: unknown, deviceId?: string, userId?: string): unknown {
   if (error instanceof UiaChallenge) return new AuthRequiredError(error);
   if (error instanceof HomeserverUnreachable) {
     return requestError(GraphQLErrorCode.UpstreamUnavailable, "The homeserver is unreachable");
@@ -183,9 +231,9 @@ export function toResultError(error: unknown, deviceId?: string): unknown {
     case 403:
       return new ForbiddenError(error.errcode, error.message);
     case 404:
-      return deviceId !== undefined && error.errcode === "M_NOT_FOUND"
-        ? new DeviceNotFoundError(deviceId)
-        : error;
+      if (error.errcode !== "M_NOT_FOUND") return error;
+      if (userId !== undefined) return new UserNotFoundError(userId);
+      return deviceId !== undefined ? new DeviceNotFoundError(deviceId) : error;
     case 429:
       return new RateLimitedError(error.retryAfterMs, error.message);
     case 400:

@@ -3,6 +3,10 @@ import "./errors.ts";
 import "./device.ts";
 import "./auth.ts";
 import "./viewer.ts";
+import "./user.ts";
+import "./inactive.ts";
+import "./homeserver.ts";
+import "./audit.ts";
 
 /** The gateway's GraphQL schema, built once from the domain files above. */
 export const schema = builder.toSchema({ sortSchema: true });

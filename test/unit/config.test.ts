@@ -26,6 +26,7 @@ describe("config", () => {
       staleIdentityTtlS: 300,
       bodyLimitBytes: 1048576,
       maxBulkDevices: 100,
+      adminConcurrency: 8,
       graphiql: true,
       introspection: true,
       corsOrigins: [],
@@ -50,6 +51,10 @@ describe("config", () => {
     expect(failure({ ...BASE, CORS_ORIGINS: "https://ok.example, nope" })).toMatch(
       /^CORS_ORIGINS:/,
     );
+    expect(failure({ ...BASE, ADMIN_CONCURRENCY: "0" })).toBe(
+      'ADMIN_CONCURRENCY: expected an integer from 1 to 256, got "0"',
+    );
+    expect(loadConfig({ ...BASE, ADMIN_CONCURRENCY: "3" }).adminConcurrency).toBe(3);
     for (const message of [failure({}), failure({ ...BASE, UPSTREAM_TIMEOUT_MS: "-1" })]) {
       expect(message).not.toContain("\n");
     }

@@ -1,0 +1,51 @@
+import { GraphQLError } from "graphql";
+import { builder } from "../builder.ts";
+import { GraphQLErrorCode } from "../error-codes.ts";
+
+/** Most items one page may ask for (`first`). */
+export const MAX_PAGE_SIZE = 100;
+
+export interface PageInfoValue {
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export const PageInfoRef = builder.objectRef<PageInfoValue>("PageInfo").implement({
+  description: "Where a page of a connection ends (Relay cursor connections).",
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean("hasNextPage", {
+      description: "Whether more items follow; ask again with `after: endCursor`.",
+    }),
+    endCursor: t.exposeString("endCursor", {
+      nullable: true,
+      description: "The cursor of the last item of this page; null when the page is empty.",
+    }),
+  }),
+});
+
+export function badInput(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: GraphQLErrorCode.BadUserInput } });
+}
+
+/** `first` within 0…MAX_PAGE_SIZE, else BAD_USER_INPUT. */
+export function pageSize(first: number | null | undefined, fallback = 50): number {
+  const size = first ?? fallback;
+  if (!Number.isInteger(size) || size < 0 || size > MAX_PAGE_SIZE) {
+    throw badInput(`first: expected 0 to ${MAX_PAGE_SIZE}, got ${size}`);
+  }
+  return size;
+}
+
+/** An opaque cursor: base64url of `{kind}:{payload}`. */
+export function encodeCursor(kind: string, payload: string): string {
+  return Buffer.from(`${kind}:${payload}`, "utf8").toString("base64url");
+}
+
+/** The payload of a cursor this gateway issued for `kind`; a forged one is BAD_USER_INPUT. */
+export function decodeCursor(kind: string, cursor: string): string {
+  const text = /^[A-Za-z0-9_-]{1,2048}$/.test(cursor)
+    ? Buffer.from(cursor, "base64url").toString("utf8")
+    : "";
+  if (!text.startsWith(`${kind}:`)) throw badInput("after: not a cursor this connection issued");
+  return text.slice(kind.length + 1);
+}
