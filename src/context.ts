@@ -2,15 +2,19 @@ import { randomUUID } from "node:crypto";
 import { GraphQLError } from "graphql";
 import type { YogaInitialContext } from "graphql-yoga";
 import type { Logger } from "pino";
+import type { DeviceCache } from "./cache/device-cache.ts";
+import { RequestCache } from "./cache/request-cache.ts";
 import { DeviceLoader } from "./device-loader.ts";
 import { GraphQLErrorCode } from "./error-codes.ts";
 import type { ClientServerApi, MatrixDevice, Whoami } from "./homeserver/client-server.ts";
-import type { IdentityCache } from "./identity-cache.ts";
+import { type IdentityCache, tokenHash } from "./identity-cache.ts";
 import { UserSession } from "./user-session.ts";
 
 /** Receives every device the homeserver shows a user (the last-seen cache). */
 export interface DeviceSightings {
   observe(userId: string, devices: MatrixDevice[], completeList: boolean): void;
+  /** The gateway deleted these devices of the user. */
+  deleted?(userId: string, deviceIds: string[]): void;
 }
 
 /** What lives as long as the gateway: shared by every request's context. */
@@ -20,6 +24,9 @@ export interface GatewayServices {
   logger: Logger;
   maxBulkDevices: number;
   sightings: DeviceSightings | null;
+  /** Reads of the last-seen cache; null when the gateway runs without one. */
+  cache: DeviceCache | null;
+  now: () => number;
 }
 
 /** The per-request context every resolver receives. */
@@ -28,6 +35,9 @@ export interface Context {
   logger: Logger;
   homeserver: ClientServerApi;
   maxBulkDevices: number;
+  now: () => number;
+  /** This request's reads of the last-seen cache and its stale mark; null without a cache. */
+  cache: RequestCache | null;
   /** The caller's session; throws UNAUTHENTICATED when the request carries no token. */
   session(): UserSession;
   /** Who the token belongs to (whoami, at most once per request). */
@@ -56,13 +66,18 @@ export function createContextFactory(services: GatewayServices) {
       logger: services.logger.child({ requestId }),
       homeserver: services.homeserver,
       maxBulkDevices: services.maxBulkDevices,
+      now: services.now,
+      cache: null,
       session() {
         if (token === null) {
           throw new GraphQLError("An access token is required: Authorization: Bearer <token>", {
             extensions: { code: GraphQLErrorCode.Unauthenticated, errcode: "M_MISSING_TOKEN" },
           });
         }
-        session ??= new UserSession(services.homeserver, services.identities, token);
+        session ??= new UserSession(services.homeserver, services.identities, token, (ids) => {
+          const known = services.identities.stale(tokenHash(token));
+          if (known !== null) services.sightings?.deleted?.(known.userId, ids);
+        });
         return session;
       },
       viewer() {
@@ -83,6 +98,14 @@ export function createContextFactory(services: GatewayServices) {
         return loader;
       },
     };
+    if (services.cache !== null) {
+      const identities = services.identities;
+      context.cache = new RequestCache(
+        services.cache,
+        () => (token === null ? null : identities.stale(tokenHash(token))),
+        context.logger,
+      );
+    }
     return context;
   };
 }

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
+import type { CacheServices } from "./cache/open-cache.ts";
 import type { Config } from "./config.ts";
 import type { DeviceSightings } from "./context.ts";
 import { ClientServerApi } from "./homeserver/client-server.ts";
@@ -16,6 +17,8 @@ export interface GatewayOptions {
   /** Replaces the homeserver pool (tests). */
   dispatcher?: Dispatcher;
   sightings?: DeviceSightings | null;
+  /** The last-seen cache (src/cache/open-cache.ts); its store also receives the sightings. */
+  cache?: CacheServices | null;
   graphiqlHeaders?: Record<string, string>;
   now?: () => number;
 }
@@ -53,7 +56,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       identities,
       logger,
       maxBulkDevices: config.maxBulkDevices,
-      sightings: options.sightings ?? null,
+      sightings: options.sightings ?? options.cache?.store ?? null,
+      cache: options.cache?.reads ?? null,
+      now: options.now ?? Date.now,
     },
   });
   const server = createHttpServer({
