@@ -69,7 +69,9 @@ export class PrismaAuditStore implements AuditStore {
   async list(query: AuditQuery): Promise<AuditPage> {
     const first = Math.max(0, Math.floor(query.first));
     const scope =
-      query.userId === null ? {} : { OR: [{ actorUserId: query.userId }, { targetUserId: query.userId }] };
+      query.userId === null
+        ? {}
+        : { OR: [{ actorUserId: query.userId }, { targetUserId: query.userId }] };
     let after = {};
     if (query.after !== null) {
       const id = decodeCursor(query.after);

@@ -91,7 +91,9 @@ describe.each(AVAILABLE_KINDS)("PrismaAuditStore on %s", (kind) => {
     const [page] = await all("@bob:x", 1);
     const forged = Buffer.from("audit:v1:no-such-id").toString("base64url");
     for (const after of ["garbage!", "", forged, Buffer.from("hello").toString("base64url")]) {
-      await expect(store.list({ first: 1, after, userId: null })).rejects.toBeInstanceOf(InvalidCursor);
+      await expect(store.list({ first: 1, after, userId: null })).rejects.toBeInstanceOf(
+        InvalidCursor,
+      );
     }
     // A cursor from Bob's filter does not page Carol's events.
     await expect(

@@ -2,7 +2,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import Database from "better-sqlite3";
 import pg from "pg";
 import { afterEach, describe, expect, it } from "vitest";
-import { AVAILABLE_KINDS, createDatabase, sqliteDatabase, type TestDatabase } from "../support/databases.ts";
+import {
+  AVAILABLE_KINDS,
+  createDatabase,
+  sqliteDatabase,
+  type TestDatabase,
+} from "../support/databases.ts";
 import { FakeHomeserver } from "../support/fake-homeserver.ts";
 import { ALICE, seedAlice } from "../support/fixtures.ts";
 import { type GatewayProcess, gql, spawnGateway } from "../support/gateway-process.ts";
@@ -35,8 +40,18 @@ async function database(kind: "sqlite" | "postgresql"): Promise<TestDatabase> {
 
 describe("the gateway process and its database", () => {
   it.each([
-    ["an unknown scheme", "mysql://db/x", 2, /^matrix-device-gateway: DATABASE_URL: expected file:/],
-    ["an unreachable PostgreSQL", "postgresql://postgres@127.0.0.1:1/x", 1, /cannot connect to PostgreSQL/],
+    [
+      "an unknown scheme",
+      "mysql://db/x",
+      2,
+      /^matrix-device-gateway: DATABASE_URL: expected file:/,
+    ],
+    [
+      "an unreachable PostgreSQL",
+      "postgresql://postgres@127.0.0.1:1/x",
+      1,
+      /cannot connect to PostgreSQL/,
+    ],
   ])("refuses %s with one line and a non-zero exit", async (_name, url, code, line) => {
     const { fake } = await homeserver();
     const run = gateway({ MATRIX_HOMESERVER_URL: fake.url, DATABASE_URL: url });
@@ -71,17 +86,20 @@ describe("the gateway process and its database", () => {
     expect(readFileSync(file).equals(garbled)).toBe(true);
   });
 
-  it.each(AVAILABLE_KINDS)("flushes every observation on SIGTERM before exiting (%s)", async (kind) => {
-    const { fake, tokens } = await homeserver();
-    const db = await database(kind);
-    const run = gateway({ MATRIX_HOMESERVER_URL: fake.url, DATABASE_URL: db.url });
-    const url = await run.listening;
-    const body = await gql(url, "{ viewer { userId } devices { deviceId } }", tokens.alice);
-    expect(body.data.devices).toHaveLength(5);
-    run.child.kill("SIGTERM");
-    expect(await run.exited).toBe(0);
-    expect(await countSnapshots(db)).toBe(5);
-  });
+  it.each(AVAILABLE_KINDS)(
+    "flushes every observation on SIGTERM before exiting (%s)",
+    async (kind) => {
+      const { fake, tokens } = await homeserver();
+      const db = await database(kind);
+      const run = gateway({ MATRIX_HOMESERVER_URL: fake.url, DATABASE_URL: db.url });
+      const url = await run.listening;
+      const body = await gql(url, "{ viewer { userId } devices { deviceId } }", tokens.alice);
+      expect(body.data.devices).toHaveLength(5);
+      run.child.kill("SIGTERM");
+      expect(await run.exited).toBe(0);
+      expect(await countSnapshots(db)).toBe(5);
+    },
+  );
 
   it.runIf(AVAILABLE_KINDS.includes("postgresql"))(
     "migrates once when two gateways start at once on one PostgreSQL",
@@ -91,7 +109,9 @@ describe("the gateway process and its database", () => {
       const env = { MATRIX_HOMESERVER_URL: fake.url, DATABASE_URL: db.url };
       const runs = [gateway(env), gateway(env)];
       await Promise.all(runs.map((run) => run.listening));
-      const migrated = runs.flatMap((run) => run.stdout.filter((l) => l.includes('"database migrated"')));
+      const migrated = runs.flatMap((run) =>
+        run.stdout.filter((l) => l.includes('"database migrated"')),
+      );
       expect(migrated).toHaveLength(1);
       const client = new pg.Client({ connectionString: db.url });
       await client.connect();
@@ -107,7 +127,9 @@ describe("the gateway process and its database", () => {
 async function countSnapshots(db: TestDatabase): Promise<number> {
   if (db.kind === "sqlite") {
     const sqlite = new Database(db.url.slice("file:".length), { readonly: true });
-    const row = sqlite.prepare('SELECT count(*) AS n FROM "device_snapshot" WHERE "userId" = ?').get(ALICE) as {
+    const row = sqlite
+      .prepare('SELECT count(*) AS n FROM "device_snapshot" WHERE "userId" = ?')
+      .get(ALICE) as {
       n: number;
     };
     sqlite.close();
@@ -115,7 +137,10 @@ async function countSnapshots(db: TestDatabase): Promise<number> {
   }
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
-  const { rows } = await client.query('SELECT count(*)::int AS n FROM "device_snapshot" WHERE "userId" = $1', [ALICE]);
+  const { rows } = await client.query(
+    'SELECT count(*)::int AS n FROM "device_snapshot" WHERE "userId" = $1',
+    [ALICE],
+  );
   await client.end();
   return rows[0].n;
 }

@@ -22,7 +22,12 @@ describe.runIf(AVAILABLE_KINDS.includes("postgresql"))("two gateways on one Post
     await b.gql("{ viewer { userId } }", {}, tokensB.alice); // B knows the token
 
     await a.gql("{ viewer { userId } devices { deviceId } }", {}, tokensA.alice);
-    a.fake.setDevice(ALICE, { deviceId: "LAPTOP", displayName: "Seen by A", lastSeenIp: "10.7.7.7", lastSeenTs: NOW });
+    a.fake.setDevice(ALICE, {
+      deviceId: "LAPTOP",
+      displayName: "Seen by A",
+      lastSeenIp: "10.7.7.7",
+      lastSeenTs: NOW,
+    });
     await a.gql("{ viewer { userId } devices { deviceId } }", {}, tokensA.alice);
     await a.cache.store.flush();
 

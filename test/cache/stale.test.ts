@@ -2,8 +2,18 @@ import Database from "better-sqlite3";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { DEVICES } from "../support/cache-fixtures.ts";
-import { type CachedHarness, type Clock, clock, startCachedHarness } from "../support/cache-harness.ts";
-import { AVAILABLE_KINDS, createDatabase, PG_ADMIN_URL, type TestDatabase } from "../support/databases.ts";
+import {
+  type CachedHarness,
+  type Clock,
+  clock,
+  startCachedHarness,
+} from "../support/cache-harness.ts";
+import {
+  AVAILABLE_KINDS,
+  createDatabase,
+  PG_ADMIN_URL,
+  type TestDatabase,
+} from "../support/databases.ts";
 import { ALICE, BOB, NOW, seedAlice } from "../support/fixtures.ts";
 
 const DAY = 86_400_000;
@@ -65,7 +75,9 @@ describe.each(AVAILABLE_KINDS)("stale-if-error and scope on %s", (kind) => {
         laptop: { displayName: "Laptop", source: "CACHE" },
         inactiveDevices: [{ deviceId: "LAPTOP", source: "CACHE" }],
       },
-      extensions: { stale: { reason: "UPSTREAM_UNAVAILABLE", cachedAt: new Date(NOW).toISOString() } },
+      extensions: {
+        stale: { reason: "UPSTREAM_UNAVAILABLE", cachedAt: new Date(NOW).toISOString() },
+      },
     });
   });
 
@@ -159,7 +171,12 @@ describe.each(AVAILABLE_KINDS)("stale-if-error and scope on %s", (kind) => {
     await seenThenDown();
     const release = await makeUnavailable(kind, db.url);
     try {
-      h.fake.setDevice(ALICE, { deviceId: "LAPTOP", displayName: "Laptop", lastSeenIp: "10.9.9.9", lastSeenTs: NOW });
+      h.fake.setDevice(ALICE, {
+        deviceId: "LAPTOP",
+        displayName: "Laptop",
+        lastSeenIp: "10.9.9.9",
+        lastSeenTs: NOW,
+      });
       for (let i = 0; i < 3; i++) {
         const { body } = await h.gql(
           '{ viewer { userId } device(deviceId: "LAPTOP") { lastSeenIp source history { ip } } }',
@@ -177,7 +194,9 @@ describe.each(AVAILABLE_KINDS)("stale-if-error and scope on %s", (kind) => {
     }
     await h.cache.store.flush();
     expect(h.cacheLogs.filter((line) => line.includes("writable again"))).toHaveLength(1);
-    const row = await h.cache.prisma.deviceSnapshot.findFirst({ where: { userId: ALICE, deviceId: "LAPTOP" } });
+    const row = await h.cache.prisma.deviceSnapshot.findFirst({
+      where: { userId: ALICE, deviceId: "LAPTOP" },
+    });
     expect(row?.lastSeenIp).toBe("10.9.9.9");
   });
 
@@ -189,13 +208,25 @@ describe.each(AVAILABLE_KINDS)("stale-if-error and scope on %s", (kind) => {
       data: { deletedAt: new Date(NOW - 10 * DAY) },
     });
     await prisma.deviceSighting.create({
-      data: { userId: ALICE, deviceId: "UNUSED", ip: "10.1.1.1", seenTs: BigInt(NOW - 20 * DAY), observedAt: new Date(NOW) },
+      data: {
+        userId: ALICE,
+        deviceId: "UNUSED",
+        ip: "10.1.1.1",
+        seenTs: BigInt(NOW - 20 * DAY),
+        observedAt: new Date(NOW),
+      },
     });
     time.advance(85 * DAY); // LAPTOP's 2016 sighting is long past; UNUSED was deleted 95 days ago
     await h.cache.purge();
-    const left = await prisma.deviceSighting.findMany({ where: { userId: ALICE }, select: { deviceId: true } });
+    const left = await prisma.deviceSighting.findMany({
+      where: { userId: ALICE },
+      select: { deviceId: true },
+    });
     expect(left.map((s) => s.deviceId).sort()).toEqual(["PHONE"]);
-    const devices = await prisma.deviceSnapshot.findMany({ where: { userId: ALICE }, select: { deviceId: true } });
+    const devices = await prisma.deviceSnapshot.findMany({
+      where: { userId: ALICE },
+      select: { deviceId: true },
+    });
     expect(devices.map((d) => d.deviceId).sort()).toEqual(["../../x", "LAPTOP", "PHONE", "a/b"]);
   });
 });

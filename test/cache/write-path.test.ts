@@ -1,6 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { deleteUpstream } from "../support/cache-fixtures.ts";
-import { type CachedHarness, type Clock, clock, startCachedHarness } from "../support/cache-harness.ts";
+import {
+  type CachedHarness,
+  type Clock,
+  clock,
+  startCachedHarness,
+} from "../support/cache-harness.ts";
 import { AVAILABLE_KINDS, createDatabase, type TestDatabase } from "../support/databases.ts";
 import { ALICE, ALICE_PASSWORD, NOW, seedAlice } from "../support/fixtures.ts";
 
@@ -44,7 +49,13 @@ describe.each(AVAILABLE_KINDS)("last-seen write path on %s", (kind) => {
     const first = h.cache.store.stats();
     expect(first).toMatchObject({ written: 5, batches: 1, queued: 0, dropped: 0, failures: 0 });
     const rows = await snapshots();
-    expect(rows.map((row) => row.deviceId)).toEqual(["../../x", "LAPTOP", "PHONE", "UNUSED", "a/b"]);
+    expect(rows.map((row) => row.deviceId)).toEqual([
+      "../../x",
+      "LAPTOP",
+      "PHONE",
+      "UNUSED",
+      "a/b",
+    ]);
     expect(rows.find((row) => row.deviceId === "LAPTOP")).toEqual({
       userId: ALICE,
       deviceId: "LAPTOP",
@@ -72,7 +83,12 @@ describe.each(AVAILABLE_KINDS)("last-seen write path on %s", (kind) => {
       ["10.0.0.4", NOW - 2_000],
       ["10.0.0.4", NOW - 2_000], // unchanged: no row
     ] as const) {
-      h.fake.setDevice(ALICE, { deviceId: "LAPTOP", displayName: "Laptop", lastSeenIp: ip, lastSeenTs: ts });
+      h.fake.setDevice(ALICE, {
+        deviceId: "LAPTOP",
+        displayName: "Laptop",
+        lastSeenIp: ip,
+        lastSeenTs: ts,
+      });
       await h.gql(LIST, {}, tokens.alice);
     }
     expect(h.cache.store.stats().queued).toBe(1);
@@ -129,7 +145,9 @@ describe.each(AVAILABLE_KINDS)("last-seen write path on %s", (kind) => {
     await h.gql(LIST, {}, tokens.alice);
     await h.cache.store.flush();
     const gone = (await snapshots()).filter((row) => row.deletedAt !== null);
-    expect(gone.map((row) => [row.deviceId, row.deletedAt])).toEqual([["LAPTOP", new Date(NOW + 1_000)]]);
+    expect(gone.map((row) => [row.deviceId, row.deletedAt])).toEqual([
+      ["LAPTOP", new Date(NOW + 1_000)],
+    ]);
     // Unchanged lists afterwards write nothing, not even the vanish check.
     const before = h.cache.store.stats().batches;
     await h.gql(LIST, {}, tokens.alice);

@@ -1,5 +1,5 @@
-import { ALICE, ALICE_PASSWORD } from "./fixtures.ts";
 import type { FakeHomeserver } from "./fake-homeserver.ts";
+import { ALICE, ALICE_PASSWORD } from "./fixtures.ts";
 
 /** Deletes devices at the homeserver behind the gateway's back (another client did it). */
 export async function deleteUpstream(fake: FakeHomeserver, token: string, deviceIds: string[]) {

@@ -1,5 +1,9 @@
 import { Writable } from "node:stream";
-import { type CacheServices, type OpenCacheOptions, openCache } from "../../src/cache/open-cache.ts";
+import {
+  type CacheServices,
+  type OpenCacheOptions,
+  openCache,
+} from "../../src/cache/open-cache.ts";
 import { createLogger } from "../../src/logger.ts";
 import { type Harness, type HarnessOptions, startHarness } from "./gateway-harness.ts";
 

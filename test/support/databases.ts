@@ -5,7 +5,8 @@ import { join } from "node:path";
 import pg from "pg";
 
 /** The machine's PostgreSQL (trust auth); CI starts it (.ci/run). */
-export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const PG_ADMIN_URL =
+  process.env.TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 
 /** A database for one test file: created fresh, removed by `drop()`. */
 export interface TestDatabase {
@@ -52,7 +53,10 @@ export async function postgresDatabase(): Promise<TestDatabase> {
   return {
     kind: "postgresql",
     url: url.href,
-    drop: () => admin(async (client) => void (await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))),
+    drop: () =>
+      admin(
+        async (client) => void (await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)),
+      ),
   };
 }
 

@@ -32,8 +32,12 @@ export function spawnGateway(env: Record<string, string>): GatewayProcess {
         }
       }
     });
-    child.stderr?.on("data", (chunk: Buffer) => stderr.push(...chunk.toString().split("\n").filter(Boolean)));
-    void exited.then((code) => reject(new Error(`gateway exited (${code}): ${stderr.join(" | ")}`)));
+    child.stderr?.on("data", (chunk: Buffer) =>
+      stderr.push(...chunk.toString().split("\n").filter(Boolean)),
+    );
+    void exited.then((code) =>
+      reject(new Error(`gateway exited (${code}): ${stderr.join(" | ")}`)),
+    );
   });
   listening.catch(() => {});
   return { child, stdout, stderr, listening, exited };

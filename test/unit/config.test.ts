@@ -30,6 +30,7 @@ describe("config", () => {
       introspection: true,
       corsOrigins: [],
       retentionDays: 90,
+      cache: true,
     });
   });
 
