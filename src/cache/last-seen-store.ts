@@ -1,3 +1,4 @@
+import { join, sqltag as sql } from "@prisma/client/runtime/client";
 import type { Logger } from "pino";
 import type { DeviceSightings } from "../context.ts";
 import type { MatrixDevice } from "../homeserver/client-server.ts";
@@ -222,7 +223,7 @@ export class LastSeenStore implements DeviceSightings {
         }),
       );
     }
-    let sightings = 0;
+    const sightings: SightingRow[] = [];
     const written: [Pending, Written][] = [];
     const latestList = new Map(vanishes.map((vanish) => [vanish.userId, vanish]));
     for (const pending of batch) {
@@ -258,15 +259,7 @@ export class LastSeenStore implements DeviceSightings {
       );
       for (const sighting of pending.sightings) {
         if (known !== null && known.ts === sighting.ts && known.ip === sighting.ip) continue;
-        sightings++;
-        const seenTs = BigInt(sighting.ts);
-        ops.push(
-          prisma.deviceSighting.upsert({
-            where: { userId_deviceId_seenTs: { userId, deviceId, seenTs } },
-            create: { userId, deviceId, ip: sighting.ip, seenTs, observedAt: new Date(at) },
-            update: { ip: sighting.ip },
-          }),
-        );
+        sightings.push({ userId, deviceId, ip: sighting.ip, seenTs: BigInt(sighting.ts), at });
       }
       written.push([
         pending,
@@ -280,6 +273,9 @@ export class LastSeenStore implements DeviceSightings {
         },
       ]);
     }
+    for (let i = 0; i < sightings.length; i += SIGHTINGS_PER_STATEMENT) {
+      ops.push(insertSightings(prisma, sightings.slice(i, i + SIGHTINGS_PER_STATEMENT)));
+    }
     if (ops.length > 0) await prisma.$transaction(ops);
     for (const [pending, state] of written) this.known.set(pending.userId, pending.deviceId, state);
     for (const vanish of vanishes) {
@@ -287,7 +283,7 @@ export class LastSeenStore implements DeviceSightings {
       this.reconciled.set(vanish.userId, JSON.stringify(vanish.keep));
     }
     this.counters.written += batch.length;
-    this.counters.sightings += sightings;
+    this.counters.sightings += sightings.length;
   }
 
   /** Devices this process has not written yet: read their rows once, to compare against. */
@@ -314,6 +310,32 @@ export class LastSeenStore implements DeviceSightings {
       });
     }
   }
+}
+
+interface SightingRow {
+  userId: string;
+  deviceId: string;
+  ip: string | null;
+  seenTs: bigint;
+  at: number;
+}
+
+/** Rows per INSERT: 5 parameters each stays far below SQLite's 32766-parameter limit. */
+const SIGHTINGS_PER_STATEMENT = 1_000;
+
+/**
+ * History rows in one statement. ON CONFLICT works on SQLite and PostgreSQL alike: another replica
+ * (or an earlier run) may have written the same sighting already. `observedAt` is written as
+ * Prisma writes a DateTime on each database, so Prisma reads it back unchanged.
+ */
+function insertSightings(prisma: CachePrisma, rows: SightingRow[]) {
+  const values = rows.map(
+    (row) => sql`(${row.userId}, ${row.deviceId}, ${row.ip}, ${row.seenTs}, ${new Date(row.at)})`,
+  );
+  return prisma.$executeRaw`
+    INSERT INTO "device_sighting" ("userId", "deviceId", "ip", "seenTs", "observedAt")
+    VALUES ${join(values)}
+    ON CONFLICT ("userId", "deviceId", "seenTs") DO UPDATE SET "ip" = excluded."ip"`;
 }
 
 function unchanged(known: Written, device: MatrixDevice): boolean {

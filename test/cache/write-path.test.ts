@@ -39,7 +39,7 @@ describe.each(AVAILABLE_KINDS)("last-seen write path on %s", (kind) => {
     h.cache.prisma.deviceSighting.findMany({
       where: { userId: ALICE, deviceId },
       orderBy: { seenTs: "asc" },
-      select: { ip: true, seenTs: true },
+      select: { ip: true, seenTs: true, observedAt: true },
     });
 
   it("writes each device once, and nothing more while nothing changes", async () => {
@@ -94,10 +94,11 @@ describe.each(AVAILABLE_KINDS)("last-seen write path on %s", (kind) => {
     expect(h.cache.store.stats().queued).toBe(1);
     await h.cache.store.flush();
     expect(h.cache.store.stats()).toMatchObject({ written: 6, batches: 2 });
+    const at = new Date(NOW);
     expect(await sightings("LAPTOP")).toEqual([
-      { ip: "10.0.0.2", seenTs: 1_474_491_775_024n },
-      { ip: "10.0.0.3", seenTs: BigInt(NOW - 3_000) },
-      { ip: "10.0.0.4", seenTs: BigInt(NOW - 2_000) },
+      { ip: "10.0.0.2", seenTs: 1_474_491_775_024n, observedAt: at },
+      { ip: "10.0.0.3", seenTs: BigInt(NOW - 3_000), observedAt: at },
+      { ip: "10.0.0.4", seenTs: BigInt(NOW - 2_000), observedAt: at },
     ]);
     const { body } = await h.gql(
       '{ device(deviceId: "LAPTOP") { source history(limit: 2) { ip seenAt } } }',
