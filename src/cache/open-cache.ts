@@ -42,8 +42,9 @@ export async function openCache(options: OpenCacheOptions): Promise<CacheService
   if (result.applied.length > 0) {
     logger.info({ applied: result.applied, database: target.kind }, "database migrated");
   }
-  // Short busy timeout: better-sqlite3 is synchronous, and a locked file must not stall answers.
-  const prisma = await openPrisma(target, { busyTimeoutMs: 100 });
+  // No busy wait: better-sqlite3 waits synchronously, which would stall every answer; a locked
+  // file fails the batch at once instead, and the queue retries it on the next tick.
+  const prisma = await openPrisma(target, { busyTimeoutMs: 0 });
   const store = new LastSeenStore({
     prisma,
     logger: logger.child({ component: "last-seen-cache" }),

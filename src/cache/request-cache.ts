@@ -11,6 +11,17 @@ export interface StaleMark {
 
 const sep = "\u0000";
 
+/** A cache read that takes longer gives up: a live answer never waits long for the database. */
+const READ_TIMEOUT_MS = 1_000;
+
+function withTimeout<T>(read: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error("cache read timed out")), READ_TIMEOUT_MS);
+  });
+  return Promise.race([read, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * One request's view of the last-seen cache: batched reads (one query per kind per tick) and the
  * request's stale mark. Every read takes the user id the caller's token resolved to.
@@ -31,7 +42,9 @@ export class RequestCache {
       const found = new Map<string, ObservedTimes>();
       try {
         for (const [userId, deviceIds] of byUser) {
-          for (const [deviceId, times] of await this.reads.observed(userId, deviceIds)) {
+          for (const [deviceId, times] of await withTimeout(
+            this.reads.observed(userId, deviceIds),
+          )) {
             found.set(`${userId}${sep}${deviceId}`, times);
           }
         }
@@ -64,11 +77,11 @@ export class RequestCache {
   }
 
   list(userId: string): Promise<CachedDevice[]> {
-    return this.reads.list(userId);
+    return withTimeout(this.reads.list(userId));
   }
 
   get(userId: string, deviceId: string): Promise<CachedDevice | null> {
-    return this.reads.get(userId, deviceId);
+    return withTimeout(this.reads.get(userId, deviceId));
   }
 
   observed(userId: string, deviceId: string): Promise<ObservedTimes | null> {
@@ -83,7 +96,8 @@ export class RequestCache {
         const found = new Map<string, Sighting[]>();
         try {
           for (const [user, deviceIds] of groupByUser(keys)) {
-            for (const [id, sightings] of await this.reads.history(user, deviceIds, limit)) {
+            const history = await withTimeout(this.reads.history(user, deviceIds, limit));
+            for (const [id, sightings] of history) {
               found.set(`${user}${sep}${id}`, sightings);
             }
           }
