@@ -280,6 +280,8 @@ export class LastSeenStore implements DeviceSightings {
     for (const [pending, state] of written) this.known.set(pending.userId, pending.deviceId, state);
     for (const vanish of vanishes) {
       this.known.markGone(vanish.userId, vanish.keep);
+      // Only an optimisation (skip repeating a list): forgetting it all costs one write per user.
+      if (this.reconciled.size >= 10_000) this.reconciled.clear();
       this.reconciled.set(vanish.userId, JSON.stringify(vanish.keep));
     }
     this.counters.written += batch.length;
