@@ -1,9 +1,14 @@
-import { join, sqltag as sql } from "@prisma/client/runtime/client";
 import type { Logger } from "pino";
 import type { DeviceSightings } from "../context.ts";
 import type { MatrixDevice } from "../homeserver/client-server.ts";
 import type { CachePrisma } from "./database.ts";
 import { KnownDevices, type Written } from "./known-devices.ts";
+import {
+  insertSightings,
+  SIGHTINGS_PER_STATEMENT,
+  type SightingRow,
+  unchanged,
+} from "./last-seen-writes.ts";
 
 /** One device's pending write: the latest state seen (null = deleted) and the sightings since. */
 interface Pending {
@@ -312,40 +317,4 @@ export class LastSeenStore implements DeviceSightings {
       });
     }
   }
-}
-
-interface SightingRow {
-  userId: string;
-  deviceId: string;
-  ip: string | null;
-  seenTs: bigint;
-  at: number;
-}
-
-/** Rows per INSERT: 5 parameters each stays far below SQLite's 32766-parameter limit. */
-const SIGHTINGS_PER_STATEMENT = 1_000;
-
-/**
- * History rows in one statement. ON CONFLICT works on SQLite and PostgreSQL alike: another replica
- * (or an earlier run) may have written the same sighting already. `observedAt` is written as
- * Prisma writes a DateTime on each database, so Prisma reads it back unchanged.
- */
-function insertSightings(prisma: CachePrisma, rows: SightingRow[]) {
-  const values = rows.map(
-    (row) => sql`(${row.userId}, ${row.deviceId}, ${row.ip}, ${row.seenTs}, ${new Date(row.at)})`,
-  );
-  return prisma.$executeRaw`
-    INSERT INTO "device_sighting" ("userId", "deviceId", "ip", "seenTs", "observedAt")
-    VALUES ${join(values)}
-    ON CONFLICT ("userId", "deviceId", "seenTs") DO UPDATE SET "ip" = excluded."ip"`;
-}
-
-function unchanged(known: Written, device: MatrixDevice): boolean {
-  return (
-    !known.deleted &&
-    known.displayName === device.displayName &&
-    known.ip === device.lastSeenIp &&
-    known.ts === device.lastSeenTs &&
-    (device.lastSeenUserAgent === null || known.ua === device.lastSeenUserAgent)
-  );
 }
