@@ -156,6 +156,7 @@ async function main() {
       rows.push(await measure(fake, scenario.name, scenario.options, scenario.gateway));
     }
     const peak = peakRssMb(cached.pid);
+    const peakUncached = peakRssMb(uncached.pid);
 
     // Write-heavy: every device's last-seen changes between answers; a fresh gateway and database.
     const heavy = await startGateway(info.url, { LOG_LEVEL: "info" });
@@ -206,7 +207,9 @@ async function main() {
           `failures ${stats.failures}`,
       );
     }
-    console.log(`gateway peak RSS: ${peak.toFixed(1)} MB  (target <= 150)`);
+    console.log(
+      `gateway peak RSS: ${peak.toFixed(1)} MB, with CACHE=off ${peakUncached.toFixed(1)} MB  (target <= 150)`,
+    );
   } finally {
     for (const run of runs) if (run.child.exitCode === null) run.child.kill("SIGTERM");
     fake.disconnect();

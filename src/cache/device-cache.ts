@@ -94,12 +94,12 @@ export class DeviceCache {
       ]),
     );
     for (const deviceId of deviceIds) {
-      const pending = this.store?.pendingSince(userId, deviceId) ?? null;
+      const pending = this.store?.pending(userId, deviceId) ?? null;
       if (pending === null) continue;
       const row = times.get(deviceId);
-      const at = new Date(pending);
+      const at = new Date(pending.at);
       times.set(deviceId, {
-        firstObservedAt: row?.firstObservedAt ?? at,
+        firstObservedAt: row?.firstObservedAt ?? new Date(pending.firstAt),
         lastObservedAt: row && row.lastObservedAt > at ? row.lastObservedAt : at,
       });
     }

@@ -15,6 +15,8 @@ interface Pending {
   userId: string;
   deviceId: string;
   device: MatrixDevice | null;
+  /** when first queued (a new row's firstObservedAt) and when last observed */
+  firstAt: number;
   at: number;
   /** distinct (ip, ts) pairs in the order seen, so coalescing keeps the history */
   sightings: { ip: string | null; ts: number }[];
@@ -113,9 +115,10 @@ export class LastSeenStore implements DeviceSightings {
     this.reconciled.delete(userId);
   }
 
-  /** When a device not yet written was first observed (so answers need not wait for a flush). */
-  pendingSince(userId: string, deviceId: string): number | null {
-    return this.queue.get(key(userId, deviceId))?.at ?? null;
+  /** When a queued device was first and last observed (so answers need not wait for a flush). */
+  pending(userId: string, deviceId: string): { firstAt: number; at: number } | null {
+    const pending = this.queue.get(key(userId, deviceId));
+    return pending === undefined ? null : { firstAt: pending.firstAt, at: pending.at };
   }
 
   stats(): LastSeenStats {
@@ -165,7 +168,7 @@ export class LastSeenStore implements DeviceSightings {
       if (oldest !== undefined) this.queue.delete(oldest);
       this.counters.dropped++;
     }
-    this.queue.set(k, { userId, deviceId, device, at, sightings });
+    this.queue.set(k, { userId, deviceId, device, firstAt: at, at, sightings });
     this.counters.maxQueued = Math.max(this.counters.maxQueued, this.queue.size);
   }
 
@@ -258,7 +261,7 @@ export class LastSeenStore implements DeviceSightings {
       ops.push(
         prisma.deviceSnapshot.upsert({
           where: { userId_deviceId: { userId, deviceId } },
-          create: { userId, deviceId, ...fields, firstObservedAt: new Date(at) },
+          create: { userId, deviceId, ...fields, firstObservedAt: new Date(pending.firstAt) },
           update: { ...fields, deletedAt: null },
         }),
       );

@@ -45,6 +45,20 @@ describe.each(AVAILABLE_KINDS)("last-seen write path on %s", (kind) => {
   it("writes each device once, and nothing more while nothing changes", async () => {
     await start();
     await h.gql(LIST, {}, tokens.alice);
+    // Still queued, yet already answered: observed times do not wait for the write.
+    expect(h.cache.store.stats().queued).toBe(5);
+    time.advance(5_000);
+    const early = await h.gql(
+      '{ device(deviceId: "UNUSED") { firstObservedAt lastObservedAt source } }',
+      {},
+      tokens.alice,
+    );
+    expect(early.body.data.device).toEqual({
+      firstObservedAt: new Date(NOW).toISOString(),
+      lastObservedAt: new Date(NOW + 5_000).toISOString(),
+      source: "LIVE",
+    });
+    time.set(NOW);
     await h.cache.store.flush();
     const first = h.cache.store.stats();
     expect(first).toMatchObject({ written: 5, batches: 1, queued: 0, dropped: 0, failures: 0 });
