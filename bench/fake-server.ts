@@ -20,7 +20,27 @@ for (let i = 1; i < 20; i++) {
   deviceIds.push(deviceId);
 }
 
+// "churn": every device's last-seen changes (every millisecond), so each answer differs.
+let churn: NodeJS.Timeout | null = null;
 process.on("message", (message: string) => {
+  if (message === "churn" || message === "calm") {
+    if (churn !== null) clearInterval(churn);
+    churn =
+      message === "churn"
+        ? setInterval(() => {
+            const now = Date.now();
+            for (const [i, deviceId] of deviceIds.entries()) {
+              fake.setDevice(userId, {
+                deviceId,
+                displayName: `bench ${i}`,
+                lastSeenIp: `198.51.100.${i}`,
+                lastSeenTs: now - i,
+              });
+            }
+          }, 1)
+        : null;
+    process.send?.({ churning: message === "churn" });
+  }
   if (message === "count") process.send?.({ count: fake.requests.length });
   if (message === "clear") {
     fake.clearLog();

@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
+import type { LastSeenStats } from "../src/cache/last-seen-store.ts";
 import { cpuMicros, peakRssMb } from "./proc-stats.ts";
 
 /**
@@ -62,31 +63,61 @@ interface Row {
   upstreamPerReq: number;
 }
 
+interface GatewayRun {
+  url: string;
+  pid: number;
+  child: ChildProcess;
+  /** stdout lines (JSON logs), when piped */
+  lines: string[];
+}
+
+/** Spawns `node --import tsx src/main.ts` as deployed; `CACHE=off` runs it without a database. */
+async function startGateway(fakeUrl: string, env: Record<string, string>): Promise<GatewayRun> {
+  const port = await freePort();
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: {
+      ...process.env,
+      MATRIX_HOMESERVER_URL: fakeUrl,
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+      DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), "mdg-bench-")), "bench.db")}`,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines: string[] = [];
+  let rest = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const parts = (rest + chunk.toString()).split("\n");
+    rest = parts.pop() ?? "";
+    // Keep only what the bench reads: request lines at info level would pile up otherwise.
+    lines.push(...parts.filter((line) => line.includes("last-seen cache closed")));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitFor(`${url}/healthz`);
+  return { url, pid: child.pid ?? 0, child, lines };
+}
+
+async function stopGateway(run: GatewayRun): Promise<void> {
+  const exited = new Promise((resolve) => run.child.once("exit", resolve));
+  run.child.kill("SIGTERM");
+  await exited;
+}
+
 async function main() {
   const fake = fork(new URL("./fake-server.ts", import.meta.url), {
     execArgv: ["--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const info = await ask<FakeInfo>(fake, "", "url");
-  const port = await freePort();
-  const gateway = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: {
-      ...process.env,
-      MATRIX_HOMESERVER_URL: info.url,
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-      DATABASE_URL: `file:${join(mkdtempSync(join(tmpdir(), "mdg-bench-")), "bench.db")}`,
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
-  const gatewayUrl = `http://127.0.0.1:${port}`;
-  const pid = gateway.pid ?? 0;
+  const cached = await startGateway(info.url, {});
+  const uncached = await startGateway(info.url, { CACHE: "off" });
   const rows: Row[] = [];
+  const runs: GatewayRun[] = [cached, uncached];
   try {
-    await waitFor(`${gatewayUrl}/healthz`);
     const auth = { authorization: `Bearer ${info.token}` };
-    const gql = (query: string) => ({
-      url: `${gatewayUrl}/graphql`,
+    const gql = (gateway: GatewayRun, query: string) => ({
+      url: `${gateway.url}/graphql`,
       method: "POST" as const,
       headers: { ...auth, "content-type": "application/json" },
       body: JSON.stringify({ query }),
@@ -94,48 +125,53 @@ async function main() {
     const lookups = info.deviceIds
       .map((id, i) => `d${i}: device(deviceId: "${id}") { deviceId displayName lastSeenTs }`)
       .join(" ");
+    const devices = "{ devices { deviceId displayName lastSeenIp lastSeenTs } }";
     const scenarios = [
       {
         name: "(a) GET /devices, straight to the fake",
         options: { url: `${info.url}/_matrix/client/v3/devices`, headers: auth },
-        gatewayCpu: false,
+        gateway: null,
       },
-      {
-        name: "(b) devices query via the gateway",
-        options: gql("{ devices { deviceId displayName lastSeenIp lastSeenTs } }"),
-        gatewayCpu: true,
-      },
+      { name: "(b) devices query via the gateway", options: gql(cached, devices), gateway: cached },
       {
         name: "(c) 20 device(deviceId) lookups via the gateway",
-        options: gql(`{ ${lookups} }`),
-        gatewayCpu: true,
+        options: gql(cached, `{ ${lookups} }`),
+        gateway: cached,
+      },
+      {
+        name: "(d) devices query, gateway with CACHE=off",
+        options: gql(uncached, devices),
+        gateway: uncached,
       },
     ];
     // Warm-up: JIT, pools, whoami and versions caches.
-    const devicesQuery = gql("{ devices { deviceId } }");
-    await autocannon({ ...devicesQuery, connections: 4, duration: 2 });
-    for (const scenario of scenarios) {
-      await ask(fake, "clear", "cleared");
-      const cpuBefore = cpuMicros(pid);
-      const result = await autocannon({
-        ...scenario.options,
-        connections: CONNECTIONS,
-        duration: DURATION_S,
-      });
-      const cpu = cpuMicros(pid) - cpuBefore;
-      const { count } = await ask<{ count: number }>(fake, "count", "count");
-      const total = result.requests.total || 1;
-      rows.push({
-        scenario: scenario.name,
-        reqPerS: Math.round(result.requests.average),
-        p50: result.latency.p50,
-        p99: result.latency.p99,
-        non2xx: result.non2xx + result.errors,
-        cpuUsPerReq: scenario.gatewayCpu ? Math.round(cpu / total) : null,
-        upstreamPerReq: scenario.gatewayCpu ? Number((count / total).toFixed(2)) : 1,
+    for (const gateway of [cached, uncached]) {
+      await autocannon({
+        ...gql(gateway, "{ devices { deviceId } }"),
+        connections: 4,
+        duration: 2,
       });
     }
-    const peak = peakRssMb(pid);
+    for (const scenario of scenarios) {
+      rows.push(await measure(fake, scenario.name, scenario.options, scenario.gateway));
+    }
+    const peak = peakRssMb(cached.pid);
+    const peakUncached = peakRssMb(uncached.pid);
+
+    // Write-heavy: every device's last-seen changes between answers; a fresh gateway and database.
+    const heavy = await startGateway(info.url, { LOG_LEVEL: "info" });
+    runs.push(heavy);
+    await ask(fake, "churn", "churning");
+    const started = performance.now();
+    rows.push(
+      await measure(fake, "(e) devices query, last-seen changing", gql(heavy, devices), heavy),
+    );
+    await ask(fake, "calm", "churning");
+    await stopGateway(heavy);
+    const seconds = (performance.now() - started) / 1000;
+    const closed = heavy.lines.at(-1);
+    const stats = closed ? (JSON.parse(closed).stats as LastSeenStats) : null;
+
     console.log(
       `\nmatrix-device-gateway bench: ${CONNECTIONS} connections, ${DURATION_S} s each, one run\n`,
     );
@@ -150,8 +186,8 @@ async function main() {
         "upstream calls/req": r.upstreamPerReq,
       })),
     );
-    const [a, b, c] = rows;
-    if (a && b && c) {
+    const [a, b, c, d, e] = rows;
+    if (a && b && c && d && e) {
       console.log(
         `(b)/(a) throughput ratio: ${(b.reqPerS / a.reqPerS).toFixed(3)}  (target >= 0.10)`,
       );
@@ -159,12 +195,48 @@ async function main() {
         `(c)/(b) throughput ratio: ${(c.reqPerS / b.reqPerS).toFixed(3)}  (target >= 0.50)`,
       );
       console.log(`(c) upstream calls per request: ${c.upstreamPerReq}  (target 1)`);
+      console.log(
+        `(b)/(d) cache on vs off throughput ratio: ${(b.reqPerS / d.reqPerS).toFixed(3)}  (target >= 0.90)`,
+      );
     }
-    console.log(`gateway peak RSS: ${peak.toFixed(1)} MB  (target <= 150)`);
+    if (stats) {
+      console.log(
+        `(e) write-heavy: ${Math.round(stats.written / seconds)} device writes/s, ` +
+          `${Math.round(stats.sightings / seconds)} history rows/s, ${stats.batches} batches, ` +
+          `queue depth max ${stats.maxQueued} (left ${stats.queued}), dropped ${stats.dropped}, ` +
+          `failures ${stats.failures}`,
+      );
+    }
+    console.log(
+      `gateway peak RSS: ${peak.toFixed(1)} MB, with CACHE=off ${peakUncached.toFixed(1)} MB  (target <= 150)`,
+    );
   } finally {
-    gateway.kill("SIGTERM");
+    for (const run of runs) if (run.child.exitCode === null) run.child.kill("SIGTERM");
     fake.disconnect();
   }
+}
+
+async function measure(
+  fake: ChildProcess,
+  scenario: string,
+  options: autocannon.Options,
+  gateway: GatewayRun | null,
+): Promise<Row> {
+  await ask(fake, "clear", "cleared");
+  const cpuBefore = gateway ? cpuMicros(gateway.pid) : 0;
+  const result = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_S });
+  const cpu = gateway ? cpuMicros(gateway.pid) - cpuBefore : 0;
+  const { count } = await ask<{ count: number }>(fake, "count", "count");
+  const total = result.requests.total || 1;
+  return {
+    scenario,
+    reqPerS: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx + result.errors,
+    cpuUsPerReq: gateway ? Math.round(cpu / total) : null,
+    upstreamPerReq: gateway ? Number((count / total).toFixed(2)) : 1,
+  };
 }
 
 await main();

@@ -15,6 +15,8 @@ export interface Config {
   introspection: boolean;
   corsOrigins: string[];
   retentionDays: number;
+  /** CACHE=off runs without the last-seen cache (no database at all). */
+  cache: boolean;
 }
 
 /** A bad environment value; its message is the one line printed before exiting. */
@@ -106,5 +108,6 @@ export function loadConfig(env: Env = process.env): Config {
       .filter((origin) => origin !== "")
       .map((origin) => httpUrl("CORS_ORIGINS", origin)),
     retentionDays: integer(env, "RETENTION_DAYS", 90, 1, 36_500),
+    cache: flag(env, "CACHE", true),
   };
 }

@@ -4,17 +4,21 @@ import type { YogaInitialContext } from "graphql-yoga";
 import type { Logger } from "pino";
 import { AdminLoader } from "./admin-loader.ts";
 import type { AuditStore } from "./audit-types.ts";
+import type { DeviceCache } from "./cache/device-cache.ts";
+import { RequestCache } from "./cache/request-cache.ts";
 import { DeviceLoader } from "./device-loader.ts";
 import { GraphQLErrorCode } from "./error-codes.ts";
 import type { SynapseAdminApi } from "./homeserver/admin-api.ts";
 import type { AuthMetadataDiscovery } from "./homeserver/auth-metadata.ts";
 import type { ClientServerApi, MatrixDevice, Whoami } from "./homeserver/client-server.ts";
-import type { IdentityCache } from "./identity-cache.ts";
+import { type IdentityCache, tokenHash } from "./identity-cache.ts";
 import { UserSession } from "./user-session.ts";
 
 /** Receives every device the homeserver shows a user (the last-seen cache). */
 export interface DeviceSightings {
   observe(userId: string, devices: MatrixDevice[], completeList: boolean): void;
+  /** The gateway deleted these devices of the user. */
+  deleted?(userId: string, deviceIds: string[]): void;
 }
 
 /** What lives as long as the gateway: shared by every request's context. */
@@ -32,6 +36,8 @@ export interface GatewayServices {
   authMetadata: AuthMetadataDiscovery;
   /** Where mutations are recorded; null = not recorded (auditLog answers empty). */
   auditStore: AuditStore | null;
+  /** Reads of the last-seen cache; null when the gateway runs without one. */
+  cache: DeviceCache | null;
   now: () => number;
 }
 
@@ -41,6 +47,9 @@ export interface Context {
   logger: Logger;
   homeserver: ClientServerApi;
   maxBulkDevices: number;
+  now: () => number;
+  /** This request's reads of the last-seen cache and its stale mark; null without a cache. */
+  cache: RequestCache | null;
   /** The caller's session; throws UNAUTHENTICATED when the request carries no token. */
   session(): UserSession;
   /** Who the token belongs to (whoami, at most once per request). */
@@ -51,7 +60,6 @@ export interface Context {
   admin(): AdminLoader;
   authMetadata: AuthMetadataDiscovery;
   auditStore: AuditStore | null;
-  now: () => number;
 }
 
 /** `Authorization: Bearer <token>`; anything else is no token. */
@@ -78,13 +86,17 @@ export function createContextFactory(services: GatewayServices) {
       authMetadata: services.authMetadata,
       auditStore: services.auditStore,
       now: services.now,
+      cache: null,
       session() {
         if (token === null) {
           throw new GraphQLError("An access token is required: Authorization: Bearer <token>", {
             extensions: { code: GraphQLErrorCode.Unauthenticated, errcode: "M_MISSING_TOKEN" },
           });
         }
-        session ??= new UserSession(services.homeserver, services.identities, token);
+        session ??= new UserSession(services.homeserver, services.identities, token, (ids) => {
+          const known = services.identities.stale(tokenHash(token));
+          if (known !== null) services.sightings?.deleted?.(known.userId, ids);
+        });
         return session;
       },
       viewer() {
@@ -114,6 +126,14 @@ export function createContextFactory(services: GatewayServices) {
         return adminLoader;
       },
     };
+    if (services.cache !== null) {
+      const identities = services.identities;
+      context.cache = new RequestCache(
+        services.cache,
+        () => (token === null ? null : identities.stale(tokenHash(token))),
+        context.logger,
+      );
+    }
     return context;
   };
 }

@@ -2,6 +2,8 @@ import type { Server } from "node:http";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { AuditStore } from "./audit-types.ts";
+import { PrismaAuditStore } from "./cache/audit-store.ts";
+import type { CacheServices } from "./cache/open-cache.ts";
 import type { Config } from "./config.ts";
 import type { DeviceSightings } from "./context.ts";
 import { SynapseAdminApi } from "./homeserver/admin-api.ts";
@@ -21,6 +23,8 @@ export interface GatewayOptions {
   sightings?: DeviceSightings | null;
   /** Where every mutation is recorded; null or absent = not recorded, `auditLog` is empty. */
   auditStore?: AuditStore | null;
+  /** The last-seen cache (src/cache/open-cache.ts); its store also receives the sightings. */
+  cache?: CacheServices | null;
   graphiqlHeaders?: Record<string, string>;
   now?: () => number;
 }
@@ -58,11 +62,18 @@ export function createGateway(options: GatewayOptions): Gateway {
       identities,
       logger,
       maxBulkDevices: config.maxBulkDevices,
-      sightings: options.sightings ?? null,
       admin: new SynapseAdminApi(http),
       adminConcurrency: config.adminConcurrency,
       authMetadata: new AuthMetadataDiscovery(http, options.now),
-      auditStore: options.auditStore ?? null,
+      // With a cache, mutations are audited in the same database.
+      auditStore:
+        options.auditStore !== undefined
+          ? options.auditStore
+          : options.cache
+            ? new PrismaAuditStore(options.cache.prisma)
+            : null,
+      sightings: options.sightings ?? options.cache?.store ?? null,
+      cache: options.cache?.reads ?? null,
       now: options.now ?? Date.now,
     },
   });

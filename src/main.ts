@@ -1,3 +1,5 @@
+import { DatabaseError } from "./cache/database.ts";
+import { type CacheServices, openCache } from "./cache/open-cache.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createGateway } from "./gateway.ts";
 import { createLogger } from "./logger.ts";
@@ -15,7 +17,22 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const gateway = createGateway({ config, logger });
+  let cache: CacheServices | null = null;
+  if (config.cache) {
+    try {
+      // Migrates first (idempotent; serialised between replicas), then opens the cache.
+      cache = await openCache({
+        databaseUrl: config.databaseUrl,
+        retentionDays: config.retentionDays,
+        logger,
+      });
+    } catch (error) {
+      if (!(error instanceof DatabaseError)) throw error;
+      process.stderr.write(`matrix-device-gateway: ${error.message}\n`);
+      process.exit(1);
+    }
+  }
+  const gateway = createGateway({ config, logger, cache });
   const url = await gateway.listen();
   logger.info({ url: `${url}/graphql`, homeserver: config.homeserverUrl }, "gateway listening");
 
@@ -25,6 +42,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down");
     await gateway.close();
+    await cache?.close(); // after the last request: every observation is written before exit
     logger.info("stopped");
     process.exit(0);
   };

@@ -19,6 +19,8 @@ export class UserSession {
     private readonly api: ClientServerApi,
     private readonly identities: IdentityCache,
     private readonly token: string,
+    /** Told which devices a delete removed (the last-seen cache marks them deleted). */
+    private readonly onDeleted: (deviceIds: string[]) => void = () => {},
   ) {
     this.tokenHash = tokenHash(token);
   }
@@ -48,12 +50,14 @@ export class UserSession {
     return this.guard(this.api.renameDevice(this.token, deviceId, displayName));
   }
 
-  deleteDevice(deviceId: string, auth: AuthDict | null): Promise<void> {
-    return this.guard(this.api.deleteDevice(this.token, deviceId, auth));
+  async deleteDevice(deviceId: string, auth: AuthDict | null): Promise<void> {
+    await this.guard(this.api.deleteDevice(this.token, deviceId, auth));
+    this.onDeleted([deviceId]);
   }
 
-  deleteDevices(deviceIds: string[], auth: AuthDict | null): Promise<void> {
-    return this.guard(this.api.deleteDevices(this.token, deviceIds, auth));
+  async deleteDevices(deviceIds: string[], auth: AuthDict | null): Promise<void> {
+    await this.guard(this.api.deleteDevices(this.token, deviceIds, auth));
+    this.onDeleted(deviceIds);
   }
 
   /** Runs another API's call (the admin API) with this token, under the same 401 rule. */

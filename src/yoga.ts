@@ -2,6 +2,7 @@ import { renderGraphiQL } from "@graphql-yoga/render-graphiql";
 import type { GraphQLSchema } from "graphql";
 import { createYoga, type Plugin, type YogaLogger } from "graphql-yoga";
 import type { Logger } from "pino";
+import { staleExtensions } from "./cache/stale-plugin.ts";
 import { type Context, createContextFactory, type GatewayServices } from "./context.ts";
 
 export interface YogaOptions {
@@ -86,6 +87,6 @@ export function createGatewayYoga(options: YogaOptions) {
         }
       : false,
     renderGraphiQL,
-    plugins: [requestLogging(services.logger)],
+    plugins: [requestLogging(services.logger), staleExtensions()],
   });
 }

@@ -1,11 +1,12 @@
 import { FakeHomeserver } from "../../test/support/fake-homeserver.ts";
+import { openCache } from "../cache/open-cache.ts";
 import { ConfigError, loadConfig } from "../config.ts";
 import { createGateway } from "../gateway.ts";
 import { createLogger } from "../logger.ts";
 
 /**
  * `npm run demo`: the dev homeserver (the spec-faithful fake the tests use, seeded with alice and
- * bob) and the gateway in front of it. No homeserver, no database, no setup.
+ * bob) and the gateway in front of it, its cache in ./data/demo.db. No homeserver, no setup.
  */
 async function demo(): Promise<void> {
   const fake = await FakeHomeserver.start({
@@ -31,9 +32,17 @@ async function demo(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger(config.logLevel);
+  const cache = config.cache
+    ? await openCache({
+        databaseUrl: config.databaseUrl,
+        retentionDays: config.retentionDays,
+        logger,
+      })
+    : null;
   const gateway = createGateway({
     config,
     logger,
+    cache,
     graphiqlHeaders: { Authorization: `Bearer ${seeded.aliceToken}` },
   });
   const url = await gateway.listen();
@@ -59,6 +68,7 @@ async function demo(): Promise<void> {
   );
   const stop = async () => {
     await gateway.close(2000);
+    await cache?.close();
     await fake.stop();
     process.exit(0);
   };

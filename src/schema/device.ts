@@ -9,6 +9,7 @@ import {
   toResultError,
   UserNotFoundError,
 } from "./errors.ts";
+import { cachedView, liveOrCached, newestObservation } from "./stale.ts";
 
 /** Where a device's data came from in this answer. */
 export type DeviceSource = "LIVE" | "CACHE";
@@ -18,6 +19,11 @@ export interface DeviceView extends MatrixDevice {
   /** The owner; null means the viewer (the client-server API does not repeat it). */
   userId: string | null;
   source: DeviceSource;
+  /** Known up front for cached rows; for live ones asked of the cache when a query wants them. */
+  firstObservedAt?: Date | null;
+  lastObservedAt?: Date | null;
+  /** Known up front for cached rows (answered without asking the homeserver who the viewer is). */
+  isCurrent?: boolean;
 }
 
 export function liveDevice(device: MatrixDevice, userId: string | null = null): DeviceView {
@@ -64,6 +70,7 @@ export const DeviceRef = builder.objectRef<DeviceView>("Device").implement({
     isCurrent: t.boolean({
       description: "Whether this is the device of the access token making this request.",
       resolve: async (device, _args, ctx) => {
+        if (device.isCurrent !== undefined) return device.isCurrent;
         const viewer = await orRequestError(ctx.viewer());
         return (
           (device.userId ?? viewer.userId) === viewer.userId && device.deviceId === viewer.deviceId
@@ -76,19 +83,44 @@ export const DeviceRef = builder.objectRef<DeviceView>("Device").implement({
 builder.queryFields((t) => ({
   devices: t.field({
     type: [DeviceRef],
-    description: "The viewer's devices (GET /devices).",
-    resolve: async (_root, _args, ctx) =>
-      (await orRequestError(ctx.devices().list())).map((device) => liveDevice(device)),
+    description:
+      "The viewer's devices (GET /devices). While the homeserver is unreachable: the cached ones " +
+      "(`source: CACHE`, `extensions.stale`), for a token seen within STALE_IDENTITY_TTL_S.",
+    resolve: (_root, _args, ctx) =>
+      liveOrCached(
+        ctx,
+        async () => (await ctx.devices().list()).map((device) => liveDevice(device)),
+        async (cache, viewer) => {
+          const rows = await cache.list(viewer.userId);
+          return {
+            value: rows.map((row) => cachedView(row, viewer)),
+            cachedAt: newestObservation(rows),
+          };
+        },
+      ),
   }),
   device: t.field({
     type: DeviceRef,
     nullable: true,
-    description: "One of the viewer's devices; null when the homeserver has no such device.",
+    description:
+      "One of the viewer's devices; null when the homeserver has no such device. While the " +
+      "homeserver is unreachable: the cached one, as for `devices`.",
     args: { deviceId: t.arg.id({ required: true, description: "The device id." }) },
-    resolve: async (_root, { deviceId }, ctx) => {
-      const device = await orRequestError(ctx.devices().byId(String(deviceId)));
-      return device === null ? null : liveDevice(device);
-    },
+    resolve: (_root, { deviceId }, ctx) =>
+      liveOrCached(
+        ctx,
+        async () => {
+          const device = await ctx.devices().byId(String(deviceId));
+          return device === null ? null : liveDevice(device);
+        },
+        async (cache, viewer) => {
+          const row = await cache.get(viewer.userId, String(deviceId));
+          return {
+            value: row === null ? null : cachedView(row, viewer),
+            cachedAt: row?.lastObservedAt ?? null,
+          };
+        },
+      ),
   }),
 }));
 

@@ -1,6 +1,7 @@
 import { builder } from "../builder.ts";
 import "./errors.ts";
 import "./device.ts";
+import "./device-cache.ts";
 import "./auth.ts";
 import "./viewer.ts";
 import "./user.ts";

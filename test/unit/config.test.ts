@@ -31,6 +31,7 @@ describe("config", () => {
       introspection: true,
       corsOrigins: [],
       retentionDays: 90,
+      cache: true,
     });
   });
 
