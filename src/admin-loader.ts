@@ -8,6 +8,9 @@ import type { UserSession } from "./user-session.ts";
 /** Told about every user's device list the admin API returns (the last-seen cache listens). */
 export type AdminDeviceObserver = (userId: string, devices: MatrixDevice[]) => void;
 
+/** Told which devices of a user an admin call deleted (the last-seen cache marks them). */
+export type AdminDeletionObserver = (userId: string, deviceIds: string[]) => void;
+
 /**
  * One request's view through Synapse's admin API. Every user's device list costs at most one
  * `GET /_synapse/admin/v2/users/{userId}/devices` per request, whatever asks for it; lists asked
@@ -26,6 +29,7 @@ export class AdminLoader {
     private readonly api: SynapseAdminApi,
     concurrency: number,
     observe: AdminDeviceObserver,
+    private readonly deletedObserver: AdminDeletionObserver = () => {},
   ) {
     this.lists = new DataLoader(
       (userIds) =>
@@ -66,6 +70,12 @@ export class AdminLoader {
   /** Drop what this request knows of a user's devices (after a mutation changed them). */
   forget(userId: string): void {
     this.lists.clear(userId);
+  }
+
+  /** An admin call deleted these devices: tell the cache, drop what this request knows. */
+  deleted(userId: string, deviceIds: string[]): void {
+    this.deletedObserver(userId, deviceIds);
+    this.forget(userId);
   }
 
   /** The admin API bound to the caller's token. */

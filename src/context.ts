@@ -122,6 +122,7 @@ export function createContextFactory(services: GatewayServices) {
           services.admin,
           services.adminConcurrency,
           (userId, devices) => services.sightings?.observe(userId, devices, true),
+          (userId, ids) => services.sightings?.deleted?.(userId, ids),
         );
         return adminLoader;
       },

@@ -7,6 +7,7 @@ import {
   DeviceNotFoundError,
   ManagedByAccountServiceError,
   orRequestError,
+  toRequestError,
   toResultError,
   UserNotFoundError,
 } from "./errors.ts";
@@ -26,6 +27,21 @@ export async function targetOf(ctx: Context, userId: string | null | undefined):
     return { own: true, userId: viewer.userId };
   }
   return { own: false, userId };
+}
+
+/**
+ * Whether the homeserver treats the viewer as an admin: one admin call
+ * (`GET /_synapse/admin/v2/users/{viewer}`, shared with `user` in the same request); a 403 is
+ * "no", any other failure is the request's error.
+ */
+export async function viewerIsAdmin(ctx: Context, viewerId: string): Promise<boolean> {
+  try {
+    await ctx.admin().user(viewerId);
+    return true;
+  } catch (error) {
+    if (error instanceof MatrixError && error.status === 403) return false;
+    throw toRequestError(error);
+  }
 }
 
 /** Renames another user's device through the admin API and reads it back. */
@@ -68,6 +84,7 @@ export async function deleteAsAdmin(
           ? api.deleteDevice(token, userId, only)
           : api.deleteDevices(token, userId, chunk),
       );
+      admin.deleted(userId, chunk);
     }
   } catch (error) {
     // The delete endpoints answer 404 only for an unknown user (unknown devices are ignored).

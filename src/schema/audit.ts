@@ -1,8 +1,8 @@
 import { type AuditEvent, type AuditPage, InvalidCursor } from "../audit-types.ts";
 import { builder } from "../builder.ts";
-import type { Context } from "../context.ts";
 import { MatrixError } from "../homeserver/errors.ts";
 import { checkUserId } from "../user-id.ts";
+import { viewerIsAdmin } from "./admin-target.ts";
 import {
   badInput,
   decodeCursor,
@@ -110,17 +110,6 @@ function parseCursor(after: string | null | undefined): { a: string | null; n: n
     throw badInput("after: not a cursor this connection issued");
   }
   return { a, n };
-}
-
-/** Whether the homeserver treats the viewer as an admin (its admin API answers them). */
-async function viewerIsAdmin(ctx: Context, viewerId: string): Promise<boolean> {
-  try {
-    await ctx.admin().user(viewerId);
-    return true;
-  } catch (error) {
-    if (error instanceof MatrixError && error.status === 403) return false;
-    throw toRequestError(error);
-  }
 }
 
 const EMPTY: AuditConnectionValue = {
