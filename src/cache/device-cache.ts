@@ -1,5 +1,6 @@
 import { join } from "@prisma/client/runtime/client";
-import type { CachePrisma } from "./database.ts";
+import type { CachePrisma, DatabaseKind } from "./database.ts";
+import { type InactivePage, type InactivePageQuery, inactivePage } from "./inactive-page.ts";
 import type { LastSeenStore } from "./last-seen-store.ts";
 
 /** A device as the cache remembers it. */
@@ -56,13 +57,20 @@ function toCached(row: SnapshotRow): CachedDevice {
 
 /**
  * The read side of the last-seen cache. Every read is scoped to one user id: the caller passes the
- * user its token resolved to, and nothing here can list another user's rows.
+ * user its token resolved to, and nothing here can list another user's rows, except
+ * `inactiveAcrossUsers`, which callers reach only once the homeserver has said they are an admin.
  */
 export class DeviceCache {
   constructor(
     private readonly prisma: CachePrisma,
     private readonly store: LastSeenStore | null = null,
+    private readonly kind: DatabaseKind = "sqlite",
   ) {}
+
+  /** Every user's inactive devices, oldest activity first, a page at a time (admins only). */
+  inactiveAcrossUsers(query: InactivePageQuery): Promise<InactivePage> {
+    return inactivePage(this.prisma, this.kind, query);
+  }
 
   /** The user's devices not known to be deleted. */
   async list(userId: string): Promise<CachedDevice[]> {

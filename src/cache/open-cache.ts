@@ -53,7 +53,7 @@ export async function openCache(options: OpenCacheOptions): Promise<CacheService
     maxQueue: options.maxQueue,
     ...options.store,
   });
-  const reads = new DeviceCache(prisma, store);
+  const reads = new DeviceCache(prisma, store, target.kind);
   const purge = async () => {
     try {
       const purged = await reads.purge(new Date(now() - options.retentionDays * DAY_MS));

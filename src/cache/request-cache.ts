@@ -2,6 +2,7 @@ import DataLoader from "dataloader";
 import type { Logger } from "pino";
 import type { Whoami } from "../homeserver/client-server.ts";
 import type { CachedDevice, DeviceCache, ObservedTimes, Sighting } from "./device-cache.ts";
+import type { InactivePage, InactivePageQuery } from "./inactive-page.ts";
 
 /** Why an answer came from the cache, and how fresh the cache was (`extensions.stale`). */
 export interface StaleMark {
@@ -78,6 +79,11 @@ export class RequestCache {
 
   list(userId: string): Promise<CachedDevice[]> {
     return withTimeout(this.reads.list(userId));
+  }
+
+  /** Every user's inactive devices (callers have proven the viewer is an admin). */
+  inactiveAcrossUsers(query: InactivePageQuery): Promise<InactivePage> {
+    return withTimeout(this.reads.inactiveAcrossUsers(query));
   }
 
   get(userId: string, deviceId: string): Promise<CachedDevice | null> {

@@ -3,6 +3,9 @@ import { builder } from "../builder.ts";
 import type { Sighting } from "../cache/device-cache.ts";
 import type { Context } from "../context.ts";
 import { GraphQLErrorCode } from "../error-codes.ts";
+import type { MatrixDevice } from "../homeserver/client-server.ts";
+import { MatrixError } from "../homeserver/errors.ts";
+import { checkUserId } from "../user-id.ts";
 import { DeviceRef, type DeviceView, liveDevice } from "./device.ts";
 import { orRequestError } from "./errors.ts";
 import { cachedView, liveOrCached, newestObservation } from "./stale.ts";
@@ -23,8 +26,9 @@ const DeviceSourceRef = builder.enumType("DeviceSource", {
     LIVE: { description: "The homeserver, during this request." },
     CACHE: {
       description:
-        "The gateway's last-seen cache, because the homeserver could not be reached " +
-        "(the answer carries `extensions.stale`).",
+        "The gateway's last-seen cache: because the homeserver could not be reached (the " +
+        "answer carries `extensions.stale`), or because the field reads the cache by design " +
+        "(`inactiveDevicesAcrossUsers`).",
     },
   } as const,
 });
@@ -95,25 +99,65 @@ builder.objectFields(DeviceRef, (t) => ({
   }),
 }));
 
+/** Another user's devices through the admin API; an unknown user is BAD_USER_INPUT. */
+async function devicesOfUser(ctx: Context, userId: string): Promise<MatrixDevice[]> {
+  try {
+    return await ctx.admin().devicesOf(userId);
+  } catch (error) {
+    if (error instanceof MatrixError && error.status === 404 && error.errcode === "M_NOT_FOUND") {
+      throw new GraphQLError(`No user ${JSON.stringify(userId)} on this homeserver`, {
+        extensions: { code: GraphQLErrorCode.BadUserInput, errcode: error.errcode },
+      });
+    }
+    throw error;
+  }
+}
+
+/** The live devices of `userId` (omitted = the viewer's), and whose they are. */
+async function liveDevicesOf(
+  ctx: Context,
+  userId: string | null | undefined,
+): Promise<{ owner: string; devices: MatrixDevice[]; own: boolean }> {
+  if (userId === null || userId === undefined) {
+    const devices = await ctx.devices().list();
+    return { owner: (await ctx.viewer()).userId, devices, own: true };
+  }
+  const viewer = await ctx.viewer();
+  if (userId === viewer.userId) {
+    return { owner: userId, devices: await ctx.devices().list(), own: true };
+  }
+  return { owner: userId, devices: await devicesOfUser(ctx, userId), own: false };
+}
+
 builder.queryField("inactiveDevices", (t) =>
   t.field({
     type: [DeviceRef],
     description:
-      "The viewer's devices whose last activity is older than `inactiveForDays` days; a device " +
-      "never seen active counts from when the gateway first observed it. Refreshed from the " +
-      "homeserver first; answered from the cache while it is unreachable, as for `devices`.",
+      "Devices whose last activity is older than `inactiveForDays` days; a device never seen " +
+      "active counts from when the gateway first observed it. The viewer's own devices (or, " +
+      "with `userId`, another user's: homeserver admins only), refreshed from the homeserver " +
+      "first. While it is unreachable the viewer's own are answered from the cache, as for " +
+      "`devices`; another user's never are (the cache cannot prove the caller is still an " +
+      "admin): the request fails with UPSTREAM_UNAVAILABLE or UPSTREAM_TIMEOUT.",
     args: {
       inactiveForDays: t.arg.int({
         required: true,
         description: `Days without activity (0 to ${INACTIVE_DAYS_MAX}).`,
       }),
+      userId: t.arg.string({
+        description:
+          "Whose devices: omitted or the viewer's own id = the viewer's. Another user's go " +
+          "through Synapse's admin API: FORBIDDEN for non-admins, BAD_USER_INPUT for a " +
+          "malformed id, an unknown user (errcode M_NOT_FOUND) or a remote one.",
+      }),
     },
-    resolve: (_root, { inactiveForDays }, ctx) => {
+    resolve: (_root, { inactiveForDays, userId }, ctx) => {
       if (inactiveForDays < 0 || inactiveForDays > INACTIVE_DAYS_MAX) {
         throw badInput(
           `inactiveForDays: expected 0 to ${INACTIVE_DAYS_MAX}, got ${inactiveForDays}`,
         );
       }
+      if (userId !== null && userId !== undefined) checkUserId(userId);
       const cutoff = ctx.now() - inactiveForDays * DAY_MS;
       const inactive = (lastSeenTs: number | null, firstObservedAt: Date | null | undefined) => {
         const lastActive = lastSeenTs ?? firstObservedAt?.getTime() ?? null;
@@ -122,17 +166,18 @@ builder.queryField("inactiveDevices", (t) =>
       return liveOrCached(
         ctx,
         async () => {
-          const devices = await ctx.devices().list();
-          const { userId } = await ctx.viewer();
+          const { owner, devices, own } = await liveDevicesOf(ctx, userId);
           const views = await Promise.all(
             devices.map(async (device) => {
-              const times = (await ctx.cache?.observed(userId, device.deviceId)) ?? null;
-              return { ...liveDevice(device), ...times };
+              const times = (await ctx.cache?.observed(owner, device.deviceId)) ?? null;
+              return { ...liveDevice(device, own ? null : owner), ...times };
             }),
           );
           return views.filter((view) => inactive(view.lastSeenTs, view.firstObservedAt));
         },
         async (cache, viewer) => {
+          // No cross-user answers from the cache: admin-ness cannot be proven during an outage.
+          if (userId !== null && userId !== undefined && userId !== viewer.userId) return null;
           const rows = await cache.list(viewer.userId);
           return {
             value: rows

@@ -6,6 +6,7 @@ import "./auth.ts";
 import "./viewer.ts";
 import "./user.ts";
 import "./inactive.ts";
+import "./inactive-across.ts";
 import "./homeserver.ts";
 import "./audit.ts";
 

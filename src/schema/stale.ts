@@ -40,13 +40,14 @@ export interface CachedAnswer<T> {
 /**
  * Stale-if-error for queries: the live answer when the homeserver gives one; when it is
  * unreachable or times out, the cached answer for the user this token is remembered as (within
- * STALE_IDENTITY_TTL_S), marked stale. Without a remembered identity, without a cache, or when
- * the cache itself fails, the homeserver's error stands. Mutations never come here.
+ * STALE_IDENTITY_TTL_S), marked stale. Without a remembered identity, without a cache, when
+ * `cached` declines (null: that identity may not read this from the cache) or when the cache
+ * itself fails, the homeserver's error stands. Mutations never come here.
  */
 export async function liveOrCached<T>(
   ctx: Context,
   live: () => Promise<T>,
-  cached: (cache: RequestCache, viewer: Whoami) => Promise<CachedAnswer<T>>,
+  cached: (cache: RequestCache, viewer: Whoami) => Promise<CachedAnswer<T> | null>,
 ): Promise<T> {
   try {
     return await live();
@@ -55,13 +56,14 @@ export async function liveOrCached<T>(
     const cache = ctx.cache;
     const viewer = outage && cache !== null ? cache.staleViewer() : null;
     if (cache === null || viewer === null) throw toRequestError(error);
-    let answer: CachedAnswer<T>;
+    let answer: CachedAnswer<T> | null;
     try {
       answer = await cached(cache, viewer);
     } catch (cacheError) {
       ctx.logger.warn({ err: { message: (cacheError as Error).message } }, "cache read failed");
       throw toRequestError(error);
     }
+    if (answer === null) throw toRequestError(error);
     const reason =
       error instanceof HomeserverTimeout
         ? GraphQLErrorCode.UpstreamTimeout
