@@ -100,8 +100,8 @@ builder.queryField("inactiveDevicesAcrossUsers", (t) =>
     description:
       "Every user's devices whose last activity is older than `inactiveForDays` days, oldest " +
       "activity first (a device never seen active counts from when the gateway first observed " +
-      "it), from the gateway's last-seen cache: devices it has seen, not known to be deleted " +
-      "(`source: CACHE`). Homeserver admins only: one admin call proves it, FORBIDDEN " +
+      "it), from the gateway's last-seen cache: the devices it has recorded (as of its last " +
+      "write), not known to be deleted (`source: CACHE`). Homeserver admins only: one admin call proves it, FORBIDDEN " +
       "otherwise; while the homeserver is unreachable the request fails (no stale answer). " +
       "Empty when the gateway runs without a cache.",
     args: {
