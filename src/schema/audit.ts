@@ -5,10 +5,10 @@ import { checkUserId } from "../user-id.ts";
 import { viewerIsAdmin } from "./admin-target.ts";
 import {
   badInput,
+  type ConnectionValue,
+  connectionRef,
   decodeCursor,
   encodeCursor,
-  PageInfoRef,
-  type PageInfoValue,
   pageSize,
 } from "./connection.ts";
 import { orRequestError, toRequestError } from "./errors.ts";
@@ -42,43 +42,12 @@ const AuditEventRef = builder.objectRef<AuditEvent>("AuditEvent").implement({
   }),
 });
 
-interface AuditEdgeValue {
-  cursor: string;
-  node: AuditEvent;
-}
-
-const AuditEventEdgeRef = builder.objectRef<AuditEdgeValue>("AuditEventEdge").implement({
-  description: "One event in an `AuditEventConnection`.",
-  fields: (t) => ({
-    cursor: t.exposeString("cursor", { description: "Pass as `after` to continue after it." }),
-    node: t.field({ type: AuditEventRef, description: "The event.", resolve: (e) => e.node }),
-  }),
+const AuditEventConnectionRef = connectionRef(AuditEventRef, {
+  type: "AuditEvent",
+  singular: "event",
+  plural: "events",
+  description: "A page of the audit log, newest first",
 });
-
-interface AuditConnectionValue {
-  totalCount: number;
-  pageInfo: PageInfoValue;
-  edges: AuditEdgeValue[];
-}
-
-const AuditEventConnectionRef = builder
-  .objectRef<AuditConnectionValue>("AuditEventConnection")
-  .implement({
-    description: "A page of the audit log, newest first (Relay cursor connection).",
-    fields: (t) => ({
-      totalCount: t.exposeInt("totalCount", { description: "How many events match, in all." }),
-      pageInfo: t.field({
-        type: PageInfoRef,
-        description: "Whether more pages follow, and from where.",
-        resolve: (c) => c.pageInfo,
-      }),
-      edges: t.field({
-        type: [AuditEventEdgeRef],
-        description: "The events of this page.",
-        resolve: (c) => c.edges,
-      }),
-    }),
-  });
 
 /**
  * Our cursors wrap the store's: `a` is the store cursor the page started after, `n` how many of
@@ -112,7 +81,7 @@ function parseCursor(after: string | null | undefined): { a: string | null; n: n
   return { a, n };
 }
 
-const EMPTY: AuditConnectionValue = {
+const EMPTY: ConnectionValue<AuditEvent> = {
   totalCount: 0,
   pageInfo: { hasNextPage: false, endCursor: null },
   edges: [],

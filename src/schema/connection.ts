@@ -1,3 +1,4 @@
+import type { ObjectRef, SchemaTypes } from "@pothos/core";
 import { GraphQLError } from "graphql";
 import { builder } from "../builder.ts";
 import { GraphQLErrorCode } from "../error-codes.ts";
@@ -48,4 +49,61 @@ export function decodeCursor(kind: string, cursor: string): string {
     : "";
   if (!text.startsWith(`${kind}:`)) throw badInput("after: not a cursor this connection issued");
   return text.slice(kind.length + 1);
+}
+
+/** The builder's own schema types, so node refs keep their Context. */
+type SchemaTypesOf<B> =
+  B extends PothosSchemaTypes.SchemaBuilder<infer Types extends SchemaTypes> ? Types : never;
+
+export interface EdgeValue<T> {
+  cursor: string;
+  node: T;
+}
+
+export interface ConnectionValue<T> {
+  totalCount: number;
+  pageInfo: PageInfoValue;
+  edges: EdgeValue<T>[];
+}
+
+interface ConnectionNames {
+  /** The node type's name: `Device` gives `DeviceEdge` and `DeviceConnection`. */
+  type: string;
+  /** The node, for descriptions: "device" (and "devices"). */
+  singular: string;
+  plural: string;
+  /** What one page of the connection is. */
+  description: string;
+}
+
+/** A Relay cursor connection over `nodeRef`: `{ totalCount, pageInfo, edges { cursor node } }`. */
+export function connectionRef<T>(
+  nodeRef: ObjectRef<SchemaTypesOf<typeof builder>, T>,
+  names: ConnectionNames,
+) {
+  const edgeRef = builder.objectRef<EdgeValue<T>>(`${names.type}Edge`).implement({
+    description: `An edge of \`${names.type}Connection\`: one ${names.singular} and its cursor.`,
+    fields: (t) => ({
+      cursor: t.exposeString("cursor", { description: "Pass as `after` to continue after it." }),
+      node: t.expose("node", { type: nodeRef, description: `The ${names.singular}.` }),
+    }),
+  });
+  return builder.objectRef<ConnectionValue<T>>(`${names.type}Connection`).implement({
+    description: `${names.description} (Relay cursor connection).`,
+    fields: (t) => ({
+      totalCount: t.exposeInt("totalCount", {
+        description: `How many ${names.plural} match, over all pages.`,
+      }),
+      pageInfo: t.field({
+        type: PageInfoRef,
+        description: "Whether more pages follow, and from where.",
+        resolve: (connection) => connection.pageInfo,
+      }),
+      edges: t.field({
+        type: [edgeRef],
+        description: `The ${names.plural} of this page.`,
+        resolve: (connection) => connection.edges,
+      }),
+    }),
+  });
 }

@@ -4,10 +4,10 @@ import { MatrixError } from "../homeserver/errors.ts";
 import { viewerIsAdmin } from "./admin-target.ts";
 import {
   badInput,
+  type ConnectionValue,
+  connectionRef,
   decodeCursor,
   encodeCursor,
-  PageInfoRef,
-  type PageInfoValue,
   pageSize,
 } from "./connection.ts";
 import { DeviceRef, type DeviceView } from "./device.ts";
@@ -17,42 +17,11 @@ import { checkInactiveDays } from "./user.ts";
 
 const DAY_MS = 86_400_000;
 
-interface DeviceEdgeValue {
-  cursor: string;
-  node: DeviceView;
-}
-
-const DeviceEdgeRef = builder.objectRef<DeviceEdgeValue>("DeviceEdge").implement({
-  description: "One device in a `DeviceConnection`.",
-  fields: (t) => ({
-    cursor: t.exposeString("cursor", { description: "Pass as `after` to continue after it." }),
-    node: t.field({ type: DeviceRef, description: "The device.", resolve: (edge) => edge.node }),
-  }),
-});
-
-interface DeviceConnectionValue {
-  totalCount: number;
-  pageInfo: PageInfoValue;
-  edges: DeviceEdgeValue[];
-}
-
-const DeviceConnectionRef = builder.objectRef<DeviceConnectionValue>("DeviceConnection").implement({
-  description: "A page of devices (Relay cursor connection).",
-  fields: (t) => ({
-    totalCount: t.exposeInt("totalCount", {
-      description: "How many devices match, over all pages.",
-    }),
-    pageInfo: t.field({
-      type: PageInfoRef,
-      description: "Whether more pages follow, and from where.",
-      resolve: (connection) => connection.pageInfo,
-    }),
-    edges: t.field({
-      type: [DeviceEdgeRef],
-      description: "The devices of this page.",
-      resolve: (connection) => connection.edges,
-    }),
-  }),
+const DeviceConnectionRef = connectionRef(DeviceRef, {
+  type: "Device",
+  singular: "device",
+  plural: "devices",
+  description: "A page of devices",
 });
 
 /** A cursor holds the position of its device: [last activity in ms, user id, device id]. */
@@ -88,7 +57,7 @@ function positionOf(after: string | null | undefined): InactivePosition | null {
   return { lastActiveMs, userId, deviceId };
 }
 
-const EMPTY: DeviceConnectionValue = {
+const EMPTY: ConnectionValue<DeviceView> = {
   totalCount: 0,
   pageInfo: { hasNextPage: false, endCursor: null },
   edges: [],

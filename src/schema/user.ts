@@ -5,10 +5,10 @@ import { isInactive } from "../inactive-plan.ts";
 import { checkUserId } from "../user-id.ts";
 import {
   badInput,
+  type ConnectionValue,
+  connectionRef,
   decodeCursor,
   encodeCursor,
-  PageInfoRef,
-  type PageInfoValue,
   pageSize,
 } from "./connection.ts";
 import { DeviceRef, type DeviceView, liveDevice } from "./device.ts";
@@ -79,42 +79,11 @@ export const UserRef = builder.objectRef<AdminUser>("User").implement({
   }),
 });
 
-interface UserEdgeValue {
-  cursor: string;
-  node: AdminUser;
-}
-
-const UserEdgeRef = builder.objectRef<UserEdgeValue>("UserEdge").implement({
-  description: "One user in a `UserConnection`.",
-  fields: (t) => ({
-    cursor: t.exposeString("cursor", { description: "Pass as `after` to continue after it." }),
-    node: t.field({ type: UserRef, description: "The user.", resolve: (edge) => edge.node }),
-  }),
-});
-
-interface UserConnectionValue {
-  totalCount: number;
-  pageInfo: PageInfoValue;
-  edges: UserEdgeValue[];
-}
-
-const UserConnectionRef = builder.objectRef<UserConnectionValue>("UserConnection").implement({
-  description: "A page of the homeserver's users (Relay cursor connection).",
-  fields: (t) => ({
-    totalCount: t.exposeInt("totalCount", {
-      description: "How many users match, over all pages.",
-    }),
-    pageInfo: t.field({
-      type: PageInfoRef,
-      description: "Whether more pages follow, and from where.",
-      resolve: (connection) => connection.pageInfo,
-    }),
-    edges: t.field({
-      type: [UserEdgeRef],
-      description: "The users of this page.",
-      resolve: (connection) => connection.edges,
-    }),
-  }),
+const UserConnectionRef = connectionRef(UserRef, {
+  type: "User",
+  singular: "user",
+  plural: "users",
+  description: "A page of the homeserver's users",
 });
 
 const USERS_CURSOR = "users";
