@@ -4,12 +4,14 @@ import { type Dispatcher, Pool } from "undici";
 import {
   type AuthFlow,
   HomeserverBadResponse,
+  HomeserverCircuitOpen,
   HomeserverError,
   HomeserverTimeout,
   HomeserverUnreachable,
   MatrixError,
   UiaChallenge,
 } from "./errors.ts";
+import { backoffMs, type CircuitBreaker, sleep } from "./resilience.ts";
 
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
 export type JsonObject = Record<string, unknown>;
@@ -22,6 +24,28 @@ export interface HomeserverHttpOptions {
   logger: Logger;
   /** Injected in tests; otherwise one keep-alive undici Pool per homeserver. */
   dispatcher?: Dispatcher;
+  /** Most connections of the pool (default 32). */
+  connections?: number;
+  /** Retries of GET/PUT after 502/503/504 or a connection reset (default 2). */
+  retries?: number;
+  /** Deadline of one logical call, retries and waits included (default 1.5 × timeoutMs). */
+  budgetMs?: number;
+  /** Longest 429 wait sat out here before one retry; longer waits are the caller's (default 500). */
+  rateLimitMaxWaitMs?: number;
+  /** Fails calls fast while the homeserver keeps failing. */
+  breaker?: CircuitBreaker;
+  /** Told about every attempt (metrics, per-request counts). */
+  onAttempt?: (attempt: UpstreamAttempt) => void;
+}
+
+/** One HTTP attempt at the homeserver, as metrics see it. */
+export interface UpstreamAttempt {
+  method: Method;
+  /** The path template, e.g. `/_matrix/client/v3/devices/{deviceId}`: bounded label values. */
+  endpoint: string;
+  /** The HTTP status, or the transport error code (HS_TIMEOUT, HS_UNREACHABLE, BREAKER_OPEN). */
+  outcome: string;
+  seconds: number;
 }
 
 export interface CallOptions {
@@ -33,6 +57,9 @@ export interface CallOptions {
 
 /** Statuses a gateway or load balancer answers when the homeserver behind it is down. */
 const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
+/** Transport failures after which an idempotent request may safely be sent again. */
+const RESET_ERROR_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
+const IDEMPOTENT = new Set<Method>(["GET", "PUT"]);
 const TIMEOUT_ERROR_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_HEADERS_TIMEOUT",
@@ -98,6 +125,21 @@ function toMatrixError(status: number, headers: Dispatcher.ResponseData["headers
   );
 }
 
+const HomeserverErrorCodeTimeout = "HS_TIMEOUT";
+
+/** The homeserver is in trouble (not: it answered and said no). */
+function isFailure(error: HomeserverError): boolean {
+  return error instanceof HomeserverUnreachable || error instanceof HomeserverTimeout;
+}
+
+/** Safe to send again: a proxy's 502/503/504 or a reset connection, never a refusal or timeout. */
+function isRetriable(error: HomeserverError): boolean {
+  if (!(error instanceof HomeserverUnreachable)) return false;
+  const cause = error.cause as { code?: unknown; status?: unknown } | null;
+  if (typeof cause?.status === "number") return true;
+  return typeof cause?.code === "string" && RESET_ERROR_CODES.has(cause.code);
+}
+
 function toTransportError(error: unknown, timeoutMs: number): HomeserverError {
   if (error instanceof HomeserverError) return error;
   const code = (error as { code?: unknown } | null)?.code;
@@ -128,7 +170,7 @@ export class HomeserverHttp {
     this.dispatcher =
       options.dispatcher ??
       new Pool(this.origin, {
-        connections: 64,
+        connections: options.connections ?? 32,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         connect: { timeout: options.timeoutMs },
@@ -161,7 +203,88 @@ export class HomeserverHttp {
       body = JSON.stringify(options.body);
       headers["content-type"] = "application/json";
     }
+    const budgetMs = this.options.budgetMs ?? Math.round(timeoutMs * 1.5);
+    const retries = IDEMPOTENT.has(method) ? (this.options.retries ?? 2) : 0;
+    const maxWait = this.options.rateLimitMaxWaitMs ?? 500;
+    const breaker = this.options.breaker;
+    const deadline = performance.now() + budgetMs;
+    let failures = 0;
+    let rateLimited = false;
+    for (;;) {
+      if (breaker && !breaker.tryAcquire()) {
+        this.options.onAttempt?.({
+          method,
+          endpoint: template,
+          outcome: "BREAKER_OPEN",
+          seconds: 0,
+        });
+        throw new HomeserverCircuitOpen();
+      }
+      const remaining = deadline - performance.now();
+      let outcome: HomeserverError | JsonObject;
+      try {
+        outcome = await this.attempt(method, template, path, headers, body, remaining);
+      } catch (error) {
+        breaker?.release();
+        throw error;
+      }
+      if (!(outcome instanceof HomeserverError)) {
+        breaker?.success();
+        return outcome;
+      }
+      const failed = isFailure(outcome);
+      if (failed) breaker?.failure();
+      else breaker?.success();
+      const left = deadline - performance.now();
+      if (failed && failures < retries && isRetriable(outcome)) {
+        const wait = backoffMs(failures);
+        failures += 1;
+        if (wait < left) {
+          await sleep(wait);
+          continue;
+        }
+      }
+      if (
+        outcome instanceof MatrixError &&
+        outcome.status === 429 &&
+        !rateLimited &&
+        (outcome.retryAfterMs ?? 0) <= maxWait &&
+        (outcome.retryAfterMs ?? 0) < left
+      ) {
+        rateLimited = true;
+        logger.debug(
+          { upstream: { method, endpoint: template, waitMs: outcome.retryAfterMs } },
+          "rate limited; waiting once",
+        );
+        await sleep(outcome.retryAfterMs ?? 0);
+        continue;
+      }
+      throw outcome;
+    }
+  }
+
+  /** One HTTP attempt within `remainingMs`: the JSON object, or the typed error to act on. */
+  private async attempt(
+    method: Method,
+    template: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    remainingMs: number,
+  ): Promise<JsonObject | HomeserverError> {
+    const { logger, timeoutMs } = this.options;
     const started = performance.now();
+    let reported = false;
+    const report = (outcome: string) => {
+      reported = true;
+      const seconds = (performance.now() - started) / 1000;
+      this.options.onAttempt?.({ method, endpoint: template, outcome, seconds });
+      return Math.round(seconds * 1000);
+    };
+    if (remainingMs <= 0) {
+      report(HomeserverErrorCodeTimeout);
+      return new HomeserverTimeout(timeoutMs);
+    }
     logger.debug({ upstream: { method, endpoint: template } }, `--> ${method} ${template}`);
     try {
       const response = await this.dispatcher.request({
@@ -170,10 +293,10 @@ export class HomeserverHttp {
         method,
         headers,
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(Math.min(timeoutMs, Math.ceil(remainingMs))),
       });
       const text = await response.body.text();
-      const ms = Math.round(performance.now() - started);
+      const ms = report(String(response.statusCode));
       logger.debug(
         { upstream: { method, endpoint: template, status: response.statusCode, ms } },
         `<-- ${response.statusCode} ${ms} ms`,
@@ -181,14 +304,15 @@ export class HomeserverHttp {
       return this.parse(response.statusCode, response.headers, text);
     } catch (error) {
       const typed = toTransportError(error, timeoutMs);
-      if (!(typed instanceof MatrixError || typed instanceof UiaChallenge)) {
-        const ms = Math.round(performance.now() - started);
+      if (!reported) {
+        const ms = report(typed.code);
         logger.debug(
           { upstream: { method, endpoint: template, error: typed.code, ms } },
           `<-- ${typed.code} ${ms} ms`,
         );
       }
-      throw typed;
+      if (typed instanceof HomeserverError) return typed;
+      throw error;
     }
   }
 
@@ -204,7 +328,9 @@ export class HomeserverHttp {
       return body;
     }
     if (UNAVAILABLE_STATUSES.has(status) && !(isObject(body) && typeof body.errcode === "string")) {
-      throw new HomeserverUnreachable(new Error(`HTTP status ${status}`));
+      throw new HomeserverUnreachable(
+        Object.assign(new Error(`HTTP status ${status}`), { status }),
+      );
     }
     throw toMatrixError(status, headers, body);
   }
