@@ -95,6 +95,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
   let stopping = false;
+  let closing: Promise<void> | null = null;
   const checks: ReadinessCheck[] = [
     {
       name: "homeserver",
@@ -134,17 +135,20 @@ export function createGateway(options: GatewayOptions): Gateway {
     metrics,
     breaker,
     listen: () => listen(server, config.port, config.host),
-    async close(graceMs = 10_000) {
+    close(graceMs = 10_000) {
       stopping = true;
-      await close(server, graceMs);
-      for (const hook of options.onShutdown ?? []) {
-        try {
-          await hook();
-        } catch (error) {
-          logger.error({ err: (error as Error).message }, "shutdown hook failed");
+      closing ??= (async () => {
+        await close(server, graceMs);
+        for (const hook of options.onShutdown ?? []) {
+          try {
+            await hook();
+          } catch (error) {
+            logger.error({ err: (error as Error).message }, "shutdown hook failed");
+          }
         }
-      }
-      await http.close();
+        await http.close();
+      })();
+      return closing;
     },
   };
 }

@@ -128,13 +128,19 @@ export function listen(server: Server, port: number, host: string): Promise<stri
   });
 }
 
-/** Stops accepting, lets in-flight requests finish within `graceMs`, then drops the rest. */
+/**
+ * Stops accepting, lets in-flight requests finish within `graceMs`, then drops the rest. A
+ * keep-alive connection is closed as soon as its request is answered, not at its idle timeout.
+ */
 export function close(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     timer.unref();
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
+    sweep.unref();
     server.close(() => {
       clearTimeout(timer);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

@@ -1,6 +1,12 @@
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
-import { type GraphQLError, type GraphQLSchema, NoSchemaIntrospectionCustomRule } from "graphql";
+import {
+  type DocumentNode,
+  type GraphQLError,
+  type GraphQLSchema,
+  getOperationAST,
+  NoSchemaIntrospectionCustomRule,
+} from "graphql";
 import { createYoga, type Plugin, type YogaLogger } from "graphql-yoga";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
@@ -114,6 +120,11 @@ function noIntrospection(): Plugin<Context> {
   };
 }
 
+/** The executed operation's name: the one asked for, else the document's only operation's. */
+function operationName(document: DocumentNode, requested: string | null | undefined) {
+  return requested ?? getOperationAST(document)?.name?.value ?? null;
+}
+
 function errorCodes(result: unknown): string[] {
   const results = Array.isArray(result) ? result : [result];
   const codes: string[] = [];
@@ -136,7 +147,7 @@ function requestMetrics(metrics: Metrics): Plugin<Context> {
     },
     onExecute({ args }) {
       const entry = started.get(args.contextValue.request);
-      if (entry) entry.operation = args.operationName ?? null;
+      if (entry) entry.operation = operationName(args.document, args.operationName);
     },
     onResultProcess({ result }) {
       for (const code of errorCodes(result)) metrics.errors.inc({ code });
@@ -160,7 +171,7 @@ function requestLogging(logger: Logger): Plugin<Context> {
     },
     onExecute({ args }) {
       const entry = started.get(args.contextValue.request);
-      if (entry) entry.operation = args.operationName ?? null;
+      if (entry) entry.operation = operationName(args.document, args.operationName);
     },
     onResponse({ request, response, serverContext }) {
       const entry = started.get(request);
