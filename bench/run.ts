@@ -1,4 +1,4 @@
-import { type ChildProcess, fork, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +12,9 @@ import { cpuMicros, peakRssMb } from "./proc-stats.ts";
  */
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+/** BENCH_PROFILE=dir writes the gateway's --cpu-prof there; BENCH_TSX=1 runs src/ through tsx. */
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+const VIA_TSX = process.env.BENCH_TSX === "1";
 
 interface FakeInfo {
   url: string;
@@ -69,7 +72,13 @@ async function main() {
   });
   const info = await ask<FakeInfo>(fake, "", "url");
   const port = await freePort();
-  const gateway = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  // What `npm start` runs: the esbuild bundle of src/main.ts (BENCH_TSX=1: tsx, as in development).
+  if (!VIA_TSX) execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
+  // The same node flags as `npm start` (package.json), so the bench measures what ships.
+  const startFlags = ["--max-semi-space-size=4", "--max-old-space-size=192"];
+  const entry = VIA_TSX ? ["--import", "tsx", "src/main.ts"] : [...startFlags, "dist/main.js"];
+  const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const gateway = spawn(process.execPath, [...profile, ...entry], {
     env: {
       ...process.env,
       MATRIX_HOMESERVER_URL: info.url,
@@ -111,10 +120,13 @@ async function main() {
         gatewayCpu: true,
       },
     ];
+    // BENCH_ONLY=b (or "bc", …) runs only those scenarios, e.g. to profile one.
+    const only = process.env.BENCH_ONLY;
+    const chosen = only ? scenarios.filter((s) => only.includes(s.name[1] ?? "")) : scenarios;
     // Warm-up: JIT, pools, whoami and versions caches.
     const devicesQuery = gql("{ devices { deviceId } }");
     await autocannon({ ...devicesQuery, connections: 4, duration: 2 });
-    for (const scenario of scenarios) {
+    for (const scenario of chosen) {
       await ask(fake, "clear", "cleared");
       const cpuBefore = cpuMicros(pid);
       const result = await autocannon({
@@ -162,7 +174,9 @@ async function main() {
     }
     console.log(`gateway peak RSS: ${peak.toFixed(1)} MB  (target <= 150)`);
   } finally {
+    const exited = new Promise((resolve) => gateway.once("exit", resolve));
     gateway.kill("SIGTERM");
+    await exited; // a --cpu-prof profile is written on exit
     fake.disconnect();
   }
 }

@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { UpstreamAttempt } from "./homeserver/http.ts";
 import type { BreakerState } from "./homeserver/resilience.ts";
 
@@ -62,6 +62,11 @@ export class Metrics {
     registers: [this.registry],
   });
   readonly #operations = new Set<string>();
+
+  constructor() {
+    // process_resident_memory_bytes, nodejs_heap_*, event loop lag, GC: computed on scrape.
+    collectDefaultMetrics({ register: this.registry });
+  }
 
   /** A bounded label for a client-chosen operation name. */
   operationLabel(name: string | null | undefined): string {
