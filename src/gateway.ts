@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, type Tracer, trace } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { Dispatcher } from "undici";
 import type { Config } from "./config.ts";
@@ -33,6 +34,8 @@ export interface GatewayOptions {
   onShutdown?: Array<() => Promise<void>>;
   /** Shared metrics (the cache registers its own there); a fresh registry when absent. */
   metrics?: Metrics;
+  /** OpenTelemetry tracer (see tracing.ts); no spans when absent. */
+  tracer?: Tracer;
 }
 
 export interface Gateway {
@@ -73,6 +76,25 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.upstreamAttempt(attempt);
       const scope = requestScope.getStore();
       if (scope) scope.upstreamCalls += 1;
+      if (options.tracer) {
+        // Reported when the attempt is over: a span from its start to now, under the request's.
+        const parent = scope?.span ? trace.setSpan(ROOT_CONTEXT, scope.span) : ROOT_CONTEXT;
+        const span = options.tracer.startSpan(
+          `${attempt.method} ${attempt.endpoint}`,
+          {
+            kind: SpanKind.CLIENT,
+            startTime: performance.timeOrigin + performance.now() - attempt.seconds * 1000,
+            attributes: {
+              "http.request.method": attempt.method,
+              "url.template": attempt.endpoint,
+              "gateway.upstream.outcome": attempt.outcome,
+            },
+          },
+          parent,
+        );
+        if (!/^[23]\d\d$/.test(attempt.outcome)) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+      }
     },
   });
   const homeserver = new ClientServerApi(http);
@@ -85,6 +107,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     schema,
     config,
     metrics,
+    tracer: options.tracer,
     graphiqlHeaders: options.graphiqlHeaders,
     services: {
       homeserver,

@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from "./config.ts";
 import { createGateway } from "./gateway.ts";
 import { createLogger } from "./logger.ts";
+import { startTracing } from "./tracing.ts";
 
 /** `npm start`: read the environment, start, and stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -15,7 +16,15 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const gateway = createGateway({ config, logger });
+  const tracing = config.otlpEndpoint
+    ? await startTracing(config.otlpEndpoint, "matrix-device-gateway")
+    : null;
+  const gateway = createGateway({
+    config,
+    logger,
+    tracer: tracing?.tracer,
+    onShutdown: tracing ? [() => tracing.shutdown()] : [],
+  });
   const url = await gateway.listen();
   logger.info({ url: `${url}/graphql`, homeserver: config.homeserverUrl }, "gateway listening");
 

@@ -1,5 +1,6 @@
 import { EnvelopArmorPlugin } from "@escape.tech/graphql-armor";
 import { useCSRFPrevention } from "@graphql-yoga/plugin-csrf-prevention";
+import { type Span, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import {
   type DocumentNode,
   type GraphQLError,
@@ -14,6 +15,7 @@ import { type Context, createContextFactory, type GatewayServices } from "./cont
 import { GraphQLErrorCode } from "./error-codes.ts";
 import type { Metrics } from "./metrics.ts";
 import { requestScope } from "./request-scope.ts";
+import type { Tracer } from "./tracing.ts";
 
 type LimitsConfig = Pick<
   Config,
@@ -32,6 +34,7 @@ export interface YogaOptions {
   services: GatewayServices;
   config: LimitsConfig;
   metrics: Metrics;
+  tracer?: Tracer;
   /** Headers GraphiQL starts with (the demo puts its token here). */
   graphiqlHeaders?: Record<string, string>;
 }
@@ -162,6 +165,33 @@ function requestMetrics(metrics: Metrics): Plugin<Context> {
   };
 }
 
+/** OpenTelemetry: one server span per GraphQL request, named after its operation. */
+function requestTracing(tracer: Tracer): Plugin<Context> {
+  const spans = new WeakMap<Request, { span: Span; operation: string | null }>();
+  return {
+    onRequest({ request }) {
+      const span = tracer.startSpan("graphql", { kind: SpanKind.SERVER });
+      spans.set(request, { span, operation: null });
+      const scope = requestScope.getStore();
+      if (scope) scope.span = span;
+    },
+    onExecute({ args }) {
+      const entry = spans.get(args.contextValue.request);
+      if (!entry) return;
+      const name = operationName(args.document, args.operationName);
+      entry.span.updateName(`graphql ${name ?? "anonymous"}`);
+      if (name) entry.span.setAttribute("graphql.operation.name", name);
+    },
+    onResponse({ request, response }) {
+      const entry = spans.get(request);
+      if (!entry) return;
+      entry.span.setAttribute("http.response.status_code", response.status);
+      if (response.status >= 500) entry.span.setStatus({ code: SpanStatusCode.ERROR });
+      entry.span.end();
+    },
+  };
+}
+
 /** One line per GraphQL request: id, operation, status, duration; echoes the request id. */
 function requestLogging(logger: Logger): Plugin<Context> {
   const started = new WeakMap<Request, { at: number; operation: string | null }>();
@@ -250,6 +280,7 @@ export function createGatewayYoga(options: YogaOptions) {
       }),
       securityHeaders(),
       requestMetrics(metrics),
+      ...(options.tracer ? [requestTracing(options.tracer)] : []),
       requestLogging(services.logger),
     ],
   });
