@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 
-/** The real `npm start` entry (src/main.ts) in a child process, for signals, RSS and load. */
+/** The gateway as `npm start` runs it, in a child process: for signals, RSS and load. */
 export interface GatewayProcess {
   child: ChildProcess;
   url: string;
@@ -22,9 +23,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * What `npm start` runs: its node flags (read from package.json) and the esbuild bundle, built
+ * once per test process.
+ */
+let built = false;
+function startCommand(): string[] {
+  if (!built) {
+    execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
+    built = true;
+  }
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  const words = String(pkg.scripts.start).split(/\s+/);
+  if (words[0] !== "node") throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return words.slice(1);
+}
+
 export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const child = spawn(process.execPath, startCommand(), {
     env: { ...process.env, PORT: String(port), LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
