@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -74,8 +74,12 @@ async function main() {
   const port = await freePort();
   // What `npm start` runs: the esbuild bundle of src/main.ts (BENCH_TSX=1: tsx, as in development).
   if (!VIA_TSX) execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
-  // The same node flags as `npm start` (package.json), so the bench measures what ships.
-  const startFlags = ["--max-semi-space-size=4", "--max-old-space-size=192"];
+  // The same node flags as `npm start` (package.json), so the bench measures what ships;
+  // BENCH_NODE_FLAGS replaces them for experiments.
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const startFlags = (process.env.BENCH_NODE_FLAGS ?? String(pkg.scripts.start))
+    .split(/\s+/)
+    .filter((word) => word.startsWith("--"));
   const entry = VIA_TSX ? ["--import", "tsx", "src/main.ts"] : [...startFlags, "dist/main.js"];
   const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const gateway = spawn(process.execPath, [...profile, ...entry], {
