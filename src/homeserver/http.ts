@@ -1,16 +1,23 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { type Dispatcher, Pool } from "undici";
+import { HomeserverErrorCode } from "../error-codes.ts";
 import {
-  type AuthFlow,
   HomeserverBadResponse,
   HomeserverCircuitOpen,
   HomeserverError,
   HomeserverTimeout,
   HomeserverUnreachable,
   MatrixError,
-  UiaChallenge,
 } from "./errors.ts";
+import {
+  isFailure,
+  isObject,
+  isRetriable,
+  toMatrixError,
+  toTransportError,
+  UNAVAILABLE_STATUSES,
+} from "./http-errors.ts";
 import { backoffMs, type CircuitBreaker, sleep } from "./resilience.ts";
 
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
@@ -55,16 +62,7 @@ export interface CallOptions {
   query?: Record<string, string | number | undefined>;
 }
 
-/** Statuses a gateway or load balancer answers when the homeserver behind it is down. */
-const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
-/** Transport failures after which an idempotent request may safely be sent again. */
-const RESET_ERROR_CODES = new Set(["ECONNRESET", "EPIPE", "UND_ERR_SOCKET"]);
 const IDEMPOTENT = new Set<Method>(["GET", "PUT"]);
-const TIMEOUT_ERROR_CODES = new Set([
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-]);
 
 /**
  * Fills a path template such as `/devices/{deviceId}` with percent-encoded values, so an opaque
@@ -76,78 +74,6 @@ export function fillPath(template: string, params: Record<string, string>): stri
     if (value === undefined) throw new Error(`path parameter ${name} missing for ${template}`);
     return encodeURIComponent(value);
   });
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterHeaderMs(header: string | string[] | undefined): number | null {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
-}
-
-function toMatrixError(status: number, headers: Dispatcher.ResponseData["headers"], body: unknown) {
-  if (status === 401 && isObject(body) && Array.isArray(body.flows)) {
-    return new UiaChallenge(
-      typeof body.session === "string" ? body.session : null,
-      body.flows.filter(isObject).map(
-        (flow): AuthFlow => ({
-          stages: Array.isArray(flow.stages)
-            ? flow.stages.filter((s): s is string => typeof s === "string")
-            : [],
-        }),
-      ),
-      Array.isArray(body.completed)
-        ? body.completed.filter((s): s is string => typeof s === "string")
-        : [],
-      isObject(body.params) ? body.params : {},
-      typeof body.errcode === "string" ? body.errcode : null,
-      typeof body.error === "string" ? body.error : null,
-    );
-  }
-  const errcode = isObject(body) && typeof body.errcode === "string" ? body.errcode : "M_UNKNOWN";
-  const message =
-    isObject(body) && typeof body.error === "string" ? body.error : `HTTP status ${status}`;
-  const bodyRetry =
-    isObject(body) && typeof body.retry_after_ms === "number" && body.retry_after_ms >= 0
-      ? Math.round(body.retry_after_ms)
-      : null;
-  return new MatrixError(
-    status,
-    errcode,
-    message,
-    retryAfterHeaderMs(headers["retry-after"]) ?? bodyRetry,
-  );
-}
-
-const HomeserverErrorCodeTimeout = "HS_TIMEOUT";
-
-/** The homeserver is in trouble (not: it answered and said no). */
-function isFailure(error: HomeserverError): boolean {
-  return error instanceof HomeserverUnreachable || error instanceof HomeserverTimeout;
-}
-
-/** Safe to send again: a proxy's 502/503/504 or a reset connection, never a refusal or timeout. */
-function isRetriable(error: HomeserverError): boolean {
-  if (!(error instanceof HomeserverUnreachable)) return false;
-  const cause = error.cause as { code?: unknown; status?: unknown } | null;
-  if (typeof cause?.status === "number") return true;
-  return typeof cause?.code === "string" && RESET_ERROR_CODES.has(cause.code);
-}
-
-function toTransportError(error: unknown, timeoutMs: number): HomeserverError {
-  if (error instanceof HomeserverError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const name = (error as { name?: unknown } | null)?.name;
-  if (name === "TimeoutError" || (typeof code === "string" && TIMEOUT_ERROR_CODES.has(code))) {
-    return new HomeserverTimeout(timeoutMs);
-  }
-  return new HomeserverUnreachable(error);
 }
 
 /**
@@ -282,7 +208,7 @@ export class HomeserverHttp {
       return Math.round(seconds * 1000);
     };
     if (remainingMs <= 0) {
-      report(HomeserverErrorCodeTimeout);
+      report(HomeserverErrorCode.Timeout);
       return new HomeserverTimeout(timeoutMs);
     }
     logger.debug({ upstream: { method, endpoint: template } }, `--> ${method} ${template}`);
