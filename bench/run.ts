@@ -1,5 +1,5 @@
-import { type ChildProcess, fork, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,8 @@ import { cpuMicros, peakRssMb } from "./proc-stats.ts";
  */
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const PROFILE_DIR = process.env.BENCH_PROFILE;
+const VIA_TSX = process.env.BENCH_TSX === "1";
 
 interface FakeInfo {
   url: string;
@@ -72,9 +74,24 @@ interface GatewayRun {
 }
 
 /** Spawns `node --import tsx src/main.ts` as deployed; `CACHE=off` runs it without a database. */
+/**
+ * What `npm start` runs: the esbuild bundle with npm start's node flags (package.json), so the
+ * bench measures what ships. BENCH_TSX=1 runs src/ through tsx instead; BENCH_NODE_FLAGS replaces
+ * the flags; BENCH_PROFILE=dir writes each gateway's --cpu-prof there.
+ */
+function gatewayCommand(): string[] {
+  if (VIA_TSX) return ["--import", "tsx", "src/main.ts"];
+  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
+  const flags = (process.env.BENCH_NODE_FLAGS ?? String(pkg.scripts.start))
+    .split(/\s+/)
+    .filter((word) => word.startsWith("--"));
+  return [...flags, "dist/main.js"];
+}
+
 async function startGateway(fakeUrl: string, env: Record<string, string>): Promise<GatewayRun> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const profile = PROFILE_DIR ? ["--cpu-prof", `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const child = spawn(process.execPath, [...profile, ...gatewayCommand()], {
     env: {
       ...process.env,
       MATRIX_HOMESERVER_URL: fakeUrl,
@@ -110,6 +127,7 @@ async function main() {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   const info = await ask<FakeInfo>(fake, "", "url");
+  if (!VIA_TSX) execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
   const cached = await startGateway(info.url, {});
   const uncached = await startGateway(info.url, { CACHE: "off" });
   const rows: Row[] = [];

@@ -17,6 +17,26 @@ export interface Config {
   retentionDays: number;
   /** CACHE=off runs without the last-seen cache (no database at all). */
   cache: boolean;
+  /** Retries of an idempotent call (GET, PUT) after a 502/503/504 or a connection reset. */
+  upstreamRetries: number;
+  /** Total time one logical upstream call may take, retries and waits included. */
+  upstreamRetryBudgetMs: number;
+  /** Longest 429 wait the gateway sits out itself (then retries once); longer = RateLimited. */
+  rateLimitMaxWaitMs: number;
+  /** Consecutive failed upstream calls that open the circuit breaker. */
+  breakerFailureThreshold: number;
+  /** How long an open breaker fails fast before letting one probe call through. */
+  breakerCooldownMs: number;
+  /** Most concurrent connections to the homeserver. */
+  upstreamConnections: number;
+  /** GraphQL Armor: most aliases, tokens, depth, directives and cost of one operation. */
+  maxAliases: number;
+  maxTokens: number;
+  maxDepth: number;
+  maxDirectives: number;
+  maxCost: number;
+  /** OTLP/HTTP traces endpoint; tracing is off when unset. */
+  otlpEndpoint: string | null;
 }
 
 /** A bad environment value; its message is the one line printed before exiting. */
@@ -67,6 +87,21 @@ function httpUrl(name: string, raw: string): string {
   return url.href.replace(/\/+$/, "");
 }
 
+function optionalUrl(env: Env, name: string): string | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`);
+  }
+  return url.href;
+}
+
 function databaseUrl(raw: string): string {
   if (raw.startsWith("file:") || /^postgres(ql)?:\/\//.test(raw)) return raw;
   const scheme = raw.split(":")[0];
@@ -109,5 +144,17 @@ export function loadConfig(env: Env = process.env): Config {
       .map((origin) => httpUrl("CORS_ORIGINS", origin)),
     retentionDays: integer(env, "RETENTION_DAYS", 90, 1, 36_500),
     cache: flag(env, "CACHE", true),
+    upstreamRetries: integer(env, "UPSTREAM_RETRIES", 2, 0, 10),
+    upstreamRetryBudgetMs: integer(env, "UPSTREAM_RETRY_BUDGET_MS", 15_000, 1, 600_000),
+    rateLimitMaxWaitMs: integer(env, "RATE_LIMIT_MAX_WAIT_MS", 500, 0, 60_000),
+    breakerFailureThreshold: integer(env, "BREAKER_FAILURE_THRESHOLD", 5, 1, 1_000),
+    breakerCooldownMs: integer(env, "BREAKER_COOLDOWN_MS", 10_000, 1, 600_000),
+    upstreamConnections: integer(env, "UPSTREAM_CONNECTIONS", 32, 1, 1_024),
+    maxAliases: integer(env, "MAX_ALIASES", 100, 1, 10_000),
+    maxTokens: integer(env, "MAX_TOKENS", 5_000, 100, 1_000_000),
+    maxDepth: integer(env, "MAX_DEPTH", 12, 2, 100),
+    maxDirectives: integer(env, "MAX_DIRECTIVES", 50, 1, 10_000),
+    maxCost: integer(env, "MAX_COST", 20_000, 10, 10_000_000),
+    otlpEndpoint: optionalUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT"),
   };
 }

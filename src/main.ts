@@ -3,6 +3,7 @@ import { type CacheServices, openCache } from "./cache/open-cache.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { createGateway } from "./gateway.ts";
 import { createLogger } from "./logger.ts";
+import { startTracing } from "./tracing.ts";
 
 /** `npm start`: read the environment, start, and stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
@@ -32,7 +33,17 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
-  const gateway = createGateway({ config, logger, cache });
+  const tracing = config.otlpEndpoint
+    ? await startTracing(config.otlpEndpoint, "matrix-device-gateway")
+    : null;
+  const gateway = createGateway({
+    config,
+    logger,
+    cache,
+    tracer: tracing?.tracer,
+    // After the last request: every queued observation is written before exit.
+    onShutdown: [async () => cache?.close(), ...(tracing ? [() => tracing.shutdown()] : [])],
+  });
   const url = await gateway.listen();
   logger.info({ url: `${url}/graphql`, homeserver: config.homeserverUrl }, "gateway listening");
 
@@ -42,7 +53,6 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, "shutting down");
     await gateway.close();
-    await cache?.close(); // after the last request: every observation is written before exit
     logger.info("stopped");
     process.exit(0);
   };

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { requestScope } from "./request-scope.ts";
 
 /** What the HTTP layer needs from the GraphQL layer. */
 export interface GraphQLHandler {
@@ -16,6 +17,8 @@ export interface ServerOptions {
   bodyLimitBytes: number;
   /** 200 when the gateway can serve, else 503 with a reason. */
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  /** Prometheus exposition for GET /metrics; absent = 404. */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
 }
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -86,6 +89,12 @@ export function createHttpServer(options: ServerOptions): Server {
       const { ready, checks } = await options.readiness();
       return sendJson(res, ready ? 200 : 503, { status: ready ? "ready" : "unavailable", checks });
     }
+    if (path === "/metrics" && options.metrics) {
+      const { contentType, body } = await options.metrics();
+      res.writeHead(200, { "content-type": contentType });
+      res.end(body);
+      return;
+    }
     const incoming = req.headers["x-request-id"];
     const requestId =
       typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -101,7 +110,9 @@ export function createHttpServer(options: ServerOptions): Server {
         return;
       }
     }
-    options.handler.requestListener(req, res, { requestId });
+    requestScope.run({ requestId, upstreamCalls: 0 }, () =>
+      options.handler.requestListener(req, res, { requestId }),
+    );
   });
 }
 
@@ -117,13 +128,19 @@ export function listen(server: Server, port: number, host: string): Promise<stri
   });
 }
 
-/** Stops accepting, lets in-flight requests finish within `graceMs`, then drops the rest. */
+/**
+ * Stops accepting, lets in-flight requests finish within `graceMs`, then drops the rest. A
+ * keep-alive connection is closed as soon as its request is answered, not at its idle timeout.
+ */
 export function close(server: Server, graceMs: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => server.closeAllConnections(), graceMs);
     timer.unref();
+    const sweep = setInterval(() => server.closeIdleConnections(), 25);
+    sweep.unref();
     server.close(() => {
       clearTimeout(timer);
+      clearInterval(sweep);
       resolve();
     });
     server.closeIdleConnections();

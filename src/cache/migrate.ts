@@ -12,7 +12,19 @@ import { DatabaseError, type DatabaseKind, type DatabaseTarget } from "./databas
  * on both: all in one transaction, serialised between processes (PostgreSQL: an advisory lock;
  * SQLite: BEGIN IMMEDIATE). Safe to run at every start and from several replicas at once.
  */
-const MIGRATIONS_ROOT = new URL("../../prisma/migrations/", import.meta.url);
+/**
+ * prisma/migrations/ of this package: two levels up from src/cache/, one from the dist/ bundle
+ * that `npm start` runs; the nearest ancestor that has one.
+ */
+function migrationsRoot(): URL {
+  for (let up = new URL("./", import.meta.url); ; up = new URL("../", up)) {
+    const candidate = new URL("prisma/migrations/", up);
+    if (existsSync(candidate)) return candidate;
+    if (up.pathname === "/")
+      throw new DatabaseError("prisma/migrations/ not found beside the gateway");
+  }
+}
+const MIGRATIONS_ROOT = migrationsRoot();
 const TABLE = "_gateway_migrations";
 /** pg_advisory_xact_lock key: "mdg-migrate" folded into a bigint. */
 const LOCK_KEY = "7308325479385839205";

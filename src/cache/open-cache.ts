@@ -12,6 +12,8 @@ export interface CacheServices {
   reads: DeviceCache;
   /** Runs the retention purge now (also at start and on a timer). */
   purge(): Promise<void>;
+  /** Resolves when the database takes a write (a no-op UPDATE needs the write lock); /readyz. */
+  writable(): Promise<void>;
   /** Flushes the write queue, stops the timers, disconnects. */
   close(): Promise<void>;
 }
@@ -71,6 +73,9 @@ export async function openCache(options: OpenCacheOptions): Promise<CacheService
     store,
     reads,
     purge,
+    async writable() {
+      await prisma.$executeRawUnsafe('UPDATE "_gateway_migrations" SET name = name WHERE 1 = 0');
+    },
     async close() {
       clearInterval(timer);
       await store.close();

@@ -57,6 +57,16 @@ export class HomeserverUnreachable extends HomeserverError {
   }
 }
 
+/**
+ * The circuit breaker is open: the homeserver kept failing, so the call was not even tried.
+ * A kind of unreachable (UPSTREAM_UNAVAILABLE at the API).
+ */
+export class HomeserverCircuitOpen extends HomeserverUnreachable {
+  constructor() {
+    super(new Error("circuit breaker open"));
+  }
+}
+
 /** The homeserver did not answer within the configured deadline. */
 export class HomeserverTimeout extends HomeserverError {
   override readonly code = HomeserverErrorCode.Timeout;

@@ -1,15 +1,24 @@
 import { performance } from "node:perf_hooks";
 import type { Logger } from "pino";
 import { type Dispatcher, Pool } from "undici";
+import { HomeserverErrorCode } from "../error-codes.ts";
 import {
-  type AuthFlow,
   HomeserverBadResponse,
+  HomeserverCircuitOpen,
   HomeserverError,
   HomeserverTimeout,
   HomeserverUnreachable,
   MatrixError,
-  UiaChallenge,
 } from "./errors.ts";
+import {
+  isFailure,
+  isObject,
+  isRetriable,
+  toMatrixError,
+  toTransportError,
+  UNAVAILABLE_STATUSES,
+} from "./http-errors.ts";
+import { backoffMs, type CircuitBreaker, sleep } from "./resilience.ts";
 
 export type Method = "GET" | "PUT" | "POST" | "DELETE";
 export type JsonObject = Record<string, unknown>;
@@ -22,6 +31,28 @@ export interface HomeserverHttpOptions {
   logger: Logger;
   /** Injected in tests; otherwise one keep-alive undici Pool per homeserver. */
   dispatcher?: Dispatcher;
+  /** Most connections of the pool (default 32). */
+  connections?: number;
+  /** Retries of GET/PUT after 502/503/504 or a connection reset (default 2). */
+  retries?: number;
+  /** Deadline of one logical call, retries and waits included (default 1.5 × timeoutMs). */
+  budgetMs?: number;
+  /** Longest 429 wait sat out here before one retry; longer waits are the caller's (default 500). */
+  rateLimitMaxWaitMs?: number;
+  /** Fails calls fast while the homeserver keeps failing. */
+  breaker?: CircuitBreaker;
+  /** Told about every attempt (metrics, per-request counts). */
+  onAttempt?: (attempt: UpstreamAttempt) => void;
+}
+
+/** One HTTP attempt at the homeserver, as metrics see it. */
+export interface UpstreamAttempt {
+  method: Method;
+  /** The path template, e.g. `/_matrix/client/v3/devices/{deviceId}`: bounded label values. */
+  endpoint: string;
+  /** The HTTP status, or the transport error code (HS_TIMEOUT, HS_UNREACHABLE, BREAKER_OPEN). */
+  outcome: string;
+  seconds: number;
 }
 
 export interface CallOptions {
@@ -33,13 +64,7 @@ export interface CallOptions {
   onHeaders?: (headers: Dispatcher.ResponseData["headers"]) => void;
 }
 
-/** Statuses a gateway or load balancer answers when the homeserver behind it is down. */
-const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
-const TIMEOUT_ERROR_CODES = new Set([
-  "UND_ERR_CONNECT_TIMEOUT",
-  "UND_ERR_HEADERS_TIMEOUT",
-  "UND_ERR_BODY_TIMEOUT",
-]);
+const IDEMPOTENT = new Set<Method>(["GET", "PUT"]);
 
 /**
  * Fills a path template such as `/devices/{deviceId}` with percent-encoded values, so an opaque
@@ -51,63 +76,6 @@ export function fillPath(template: string, params: Record<string, string>): stri
     if (value === undefined) throw new Error(`path parameter ${name} missing for ${template}`);
     return encodeURIComponent(value);
   });
-}
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** `Retry-After` is seconds or an HTTP date (RFC 9110 §10.2.3). */
-function retryAfterHeaderMs(header: string | string[] | undefined): number | null {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (value === undefined) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - Date.now());
-}
-
-function toMatrixError(status: number, headers: Dispatcher.ResponseData["headers"], body: unknown) {
-  if (status === 401 && isObject(body) && Array.isArray(body.flows)) {
-    return new UiaChallenge(
-      typeof body.session === "string" ? body.session : null,
-      body.flows.filter(isObject).map(
-        (flow): AuthFlow => ({
-          stages: Array.isArray(flow.stages)
-            ? flow.stages.filter((s): s is string => typeof s === "string")
-            : [],
-        }),
-      ),
-      Array.isArray(body.completed)
-        ? body.completed.filter((s): s is string => typeof s === "string")
-        : [],
-      isObject(body.params) ? body.params : {},
-      typeof body.errcode === "string" ? body.errcode : null,
-      typeof body.error === "string" ? body.error : null,
-    );
-  }
-  const errcode = isObject(body) && typeof body.errcode === "string" ? body.errcode : "M_UNKNOWN";
-  const message =
-    isObject(body) && typeof body.error === "string" ? body.error : `HTTP status ${status}`;
-  const bodyRetry =
-    isObject(body) && typeof body.retry_after_ms === "number" && body.retry_after_ms >= 0
-      ? Math.round(body.retry_after_ms)
-      : null;
-  return new MatrixError(
-    status,
-    errcode,
-    message,
-    retryAfterHeaderMs(headers["retry-after"]) ?? bodyRetry,
-  );
-}
-
-function toTransportError(error: unknown, timeoutMs: number): HomeserverError {
-  if (error instanceof HomeserverError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const name = (error as { name?: unknown } | null)?.name;
-  if (name === "TimeoutError" || (typeof code === "string" && TIMEOUT_ERROR_CODES.has(code))) {
-    return new HomeserverTimeout(timeoutMs);
-  }
-  return new HomeserverUnreachable(error);
 }
 
 /**
@@ -130,7 +98,7 @@ export class HomeserverHttp {
     this.dispatcher =
       options.dispatcher ??
       new Pool(this.origin, {
-        connections: 64,
+        connections: options.connections ?? 32,
         pipelining: 1,
         keepAliveTimeout: 30_000,
         connect: { timeout: options.timeoutMs },
@@ -163,7 +131,99 @@ export class HomeserverHttp {
       body = JSON.stringify(options.body);
       headers["content-type"] = "application/json";
     }
+    const budgetMs = this.options.budgetMs ?? Math.round(timeoutMs * 1.5);
+    const retries = IDEMPOTENT.has(method) ? (this.options.retries ?? 2) : 0;
+    const maxWait = this.options.rateLimitMaxWaitMs ?? 500;
+    const breaker = this.options.breaker;
+    const deadline = performance.now() + budgetMs;
+    let failures = 0;
+    let rateLimited = false;
+    for (;;) {
+      if (breaker && !breaker.tryAcquire()) {
+        this.options.onAttempt?.({
+          method,
+          endpoint: template,
+          outcome: "BREAKER_OPEN",
+          seconds: 0,
+        });
+        throw new HomeserverCircuitOpen();
+      }
+      const remaining = deadline - performance.now();
+      let outcome: HomeserverError | JsonObject;
+      try {
+        outcome = await this.attempt(
+          method,
+          template,
+          path,
+          headers,
+          body,
+          remaining,
+          options.onHeaders,
+        );
+      } catch (error) {
+        breaker?.release();
+        throw error;
+      }
+      if (!(outcome instanceof HomeserverError)) {
+        breaker?.success();
+        return outcome;
+      }
+      const failed = isFailure(outcome);
+      if (failed) breaker?.failure();
+      else breaker?.success();
+      const left = deadline - performance.now();
+      if (failed && failures < retries && isRetriable(outcome)) {
+        const wait = backoffMs(failures);
+        failures += 1;
+        if (wait < left) {
+          await sleep(wait);
+          continue;
+        }
+      }
+      if (
+        outcome instanceof MatrixError &&
+        outcome.status === 429 &&
+        !rateLimited &&
+        // Without a hint there is no short wait to sit out: the caller gets RateLimited.
+        outcome.retryAfterMs !== null &&
+        outcome.retryAfterMs <= maxWait &&
+        outcome.retryAfterMs < left
+      ) {
+        rateLimited = true;
+        logger.debug(
+          { upstream: { method, endpoint: template, waitMs: outcome.retryAfterMs } },
+          "rate limited; waiting once",
+        );
+        await sleep(outcome.retryAfterMs);
+        continue;
+      }
+      throw outcome;
+    }
+  }
+
+  /** One HTTP attempt within `remainingMs`: the JSON object, or the typed error to act on. */
+  private async attempt(
+    method: Method,
+    template: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    remainingMs: number,
+    onHeaders: CallOptions["onHeaders"],
+  ): Promise<JsonObject | HomeserverError> {
+    const { logger, timeoutMs } = this.options;
     const started = performance.now();
+    let reported = false;
+    const report = (outcome: string) => {
+      reported = true;
+      const seconds = (performance.now() - started) / 1000;
+      this.options.onAttempt?.({ method, endpoint: template, outcome, seconds });
+      return Math.round(seconds * 1000);
+    };
+    if (remainingMs <= 0) {
+      report(HomeserverErrorCode.Timeout);
+      return new HomeserverTimeout(timeoutMs);
+    }
     logger.debug({ upstream: { method, endpoint: template } }, `--> ${method} ${template}`);
     try {
       const response = await this.dispatcher.request({
@@ -172,27 +232,28 @@ export class HomeserverHttp {
         method,
         headers,
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: AbortSignal.timeout(Math.min(timeoutMs, Math.ceil(remainingMs))),
       });
       const text = await response.body.text();
-      const ms = Math.round(performance.now() - started);
+      const ms = report(String(response.statusCode));
       logger.debug(
         { upstream: { method, endpoint: template, status: response.statusCode, ms } },
         `<-- ${response.statusCode} ${ms} ms`,
       );
       const parsed = this.parse(response.statusCode, response.headers, text);
-      options.onHeaders?.(response.headers);
+      onHeaders?.(response.headers);
       return parsed;
     } catch (error) {
       const typed = toTransportError(error, timeoutMs);
-      if (!(typed instanceof MatrixError || typed instanceof UiaChallenge)) {
-        const ms = Math.round(performance.now() - started);
+      if (!reported) {
+        const ms = report(typed.code);
         logger.debug(
           { upstream: { method, endpoint: template, error: typed.code, ms } },
           `<-- ${typed.code} ${ms} ms`,
         );
       }
-      throw typed;
+      if (typed instanceof HomeserverError) return typed;
+      throw error;
     }
   }
 
@@ -208,7 +269,9 @@ export class HomeserverHttp {
       return body;
     }
     if (UNAVAILABLE_STATUSES.has(status) && !(isObject(body) && typeof body.errcode === "string")) {
-      throw new HomeserverUnreachable(new Error(`HTTP status ${status}`));
+      throw new HomeserverUnreachable(
+        Object.assign(new Error(`HTTP status ${status}`), { status }),
+      );
     }
     throw toMatrixError(status, headers, body);
   }

@@ -40,7 +40,7 @@ describe("homeserver failures", () => {
 
   it("treats a 502 from a proxy in front of the homeserver as unavailable", async () => {
     const { h, tokens } = await started();
-    h.fake.inject({ kind: "status", status: 502 }, { match: /\/devices$/ });
+    h.fake.inject({ kind: "status", status: 502 }, { match: /\/devices$/, times: 3 });
     const { body } = await h.gql("{ devices { deviceId } }", {}, tokens.alice);
     expect(body.errors[0].extensions).toEqual({ code: "UPSTREAM_UNAVAILABLE" });
   });

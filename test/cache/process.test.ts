@@ -10,7 +10,7 @@ import {
 } from "../support/databases.ts";
 import { FakeHomeserver } from "../support/fake-homeserver.ts";
 import { ALICE, seedAlice } from "../support/fixtures.ts";
-import { type GatewayProcess, gql, spawnGateway } from "../support/gateway-process.ts";
+import { gql, type LoggedGatewayProcess, spawnGateway } from "../support/gateway-process.ts";
 
 const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -23,7 +23,7 @@ async function homeserver() {
   return { fake, tokens: seedAlice(fake) };
 }
 
-function gateway(env: Record<string, string>): GatewayProcess {
+function gateway(env: Record<string, string>): LoggedGatewayProcess {
   const process = spawnGateway(env);
   cleanup.push(async () => {
     if (process.child.exitCode === null) process.child.kill("SIGKILL");

@@ -1,7 +1,70 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 
-/** The real gateway process (`node --import tsx src/main.ts`), as deployed. */
+/** The gateway as `npm start` runs it, in a child process: for signals, RSS and load. */
 export interface GatewayProcess {
+  child: ChildProcess;
+  url: string;
+  pid: number;
+  /** stdout + stderr so far. */
+  output(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * What `npm start` runs: its node flags (read from package.json) and the esbuild bundle, built
+ * once per test process.
+ */
+let built = false;
+function startCommand(): string[] {
+  if (!built) {
+    execFileSync("npm", ["run", "--silent", "build"], { stdio: "inherit" });
+    built = true;
+  }
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  const words = String(pkg.scripts.start).split(/\s+/);
+  if (words[0] !== "node") throw new Error(`unexpected start script: ${pkg.scripts.start}`);
+  return words.slice(1);
+}
+
+export async function startGatewayProcess(env: Record<string, string>): Promise<GatewayProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, startCommand(), {
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  child.stdout?.on("data", (c: Buffer) => {
+    out += c;
+  });
+  child.stderr?.on("data", (c: Buffer) => {
+    out += c;
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${url}/healthz`)).ok) break;
+    } catch {}
+    if (i > 200 || child.exitCode !== null) throw new Error(`gateway did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, url, pid: child.pid ?? 0, output: () => out, exited };
+}
+/** The gateway as `npm start` runs it, on port 0, followed through its log lines. */
+export interface LoggedGatewayProcess {
   child: ChildProcess;
   stdout: string[];
   stderr: string[];
@@ -11,8 +74,8 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnGateway(env: Record<string, string>): GatewayProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+export function spawnGateway(env: Record<string, string>): LoggedGatewayProcess {
+  const child = spawn(process.execPath, startCommand(), {
     env: { ...process.env, PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

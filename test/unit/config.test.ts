@@ -32,7 +32,59 @@ describe("config", () => {
       corsOrigins: [],
       retentionDays: 90,
       cache: true,
+      upstreamRetries: 2,
+      upstreamRetryBudgetMs: 15000,
+      rateLimitMaxWaitMs: 500,
+      breakerFailureThreshold: 5,
+      breakerCooldownMs: 10000,
+      upstreamConnections: 32,
+      maxAliases: 100,
+      maxTokens: 5000,
+      maxDepth: 12,
+      maxDirectives: 50,
+      maxCost: 20000,
+      otlpEndpoint: null,
     });
+  });
+
+  it("reads the hardening settings and rejects bad ones by name", () => {
+    const config = loadConfig({
+      ...BASE,
+      UPSTREAM_RETRIES: "0",
+      UPSTREAM_RETRY_BUDGET_MS: "2500",
+      RATE_LIMIT_MAX_WAIT_MS: "0",
+      BREAKER_FAILURE_THRESHOLD: "3",
+      BREAKER_COOLDOWN_MS: "1000",
+      UPSTREAM_CONNECTIONS: "8",
+      MAX_ALIASES: "60",
+      MAX_TOKENS: "2000",
+      MAX_DEPTH: "8",
+      MAX_DIRECTIVES: "10",
+      MAX_COST: "5000",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:4318",
+    });
+    expect(config).toMatchObject({
+      upstreamRetries: 0,
+      upstreamRetryBudgetMs: 2500,
+      rateLimitMaxWaitMs: 0,
+      breakerFailureThreshold: 3,
+      breakerCooldownMs: 1000,
+      upstreamConnections: 8,
+      maxAliases: 60,
+      maxTokens: 2000,
+      maxDepth: 8,
+      maxDirectives: 10,
+      maxCost: 5000,
+      otlpEndpoint: "http://127.0.0.1:4318/",
+    });
+    expect(failure({ ...BASE, UPSTREAM_RETRIES: "11" })).toMatch(/^UPSTREAM_RETRIES: expected/);
+    expect(failure({ ...BASE, BREAKER_FAILURE_THRESHOLD: "0" })).toMatch(
+      /^BREAKER_FAILURE_THRESHOLD: expected an integer from 1/,
+    );
+    expect(failure({ ...BASE, MAX_ALIASES: "many" })).toMatch(/^MAX_ALIASES: expected/);
+    expect(failure({ ...BASE, OTEL_EXPORTER_OTLP_ENDPOINT: "grpc://x" })).toMatch(
+      /^OTEL_EXPORTER_OTLP_ENDPOINT: expected an http\(s\) URL/,
+    );
   });
 
   it("names the variable and what it expects, one line each", () => {

@@ -109,9 +109,10 @@ describe("typed errors", () => {
     await api.versions();
     fake.inject({ kind: "hang" });
     expect(await caught(api.listDevices(tokens.alice))).toBeInstanceOf(HomeserverTimeout);
-    fake.inject({ kind: "reset" });
+    // GET retries twice after a reset or a 503: three in a row exhaust it.
+    fake.inject({ kind: "reset" }, { times: 3 });
     expect(await caught(api.listDevices(tokens.alice))).toBeInstanceOf(HomeserverUnreachable);
-    fake.inject({ kind: "status", status: 503 });
+    fake.inject({ kind: "status", status: 503 }, { times: 3 });
     expect(await caught(api.listDevices(tokens.alice))).toBeInstanceOf(HomeserverUnreachable);
     await fake.stop();
     expect(await caught(api.listDevices(tokens.alice))).toBeInstanceOf(HomeserverUnreachable);
