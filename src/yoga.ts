@@ -142,8 +142,11 @@ function errorCodes(result: unknown): string[] {
   return codes;
 }
 
-/** Prometheus: requests and latency per operation, errors by code. */
-function requestMetrics(metrics: Metrics): Plugin<Context> {
+/**
+ * Per GraphQL request, from one start time and operation name: one log line (id, operation,
+ * status, duration, upstream calls) and the Prometheus requests, latency and errors-by-code.
+ */
+function requestTelemetry(logger: Logger, metrics: Metrics): Plugin<Context> {
   const started = new WeakMap<Request, { at: number; operation: string | null }>();
   return {
     onRequest({ request }) {
@@ -156,12 +159,27 @@ function requestMetrics(metrics: Metrics): Plugin<Context> {
     onResultProcess({ result }) {
       for (const code of errorCodes(result)) metrics.errors.inc({ code });
     },
-    onResponse({ request, response }) {
+    onResponse({ request, response, serverContext }) {
       const entry = started.get(request);
-      if (!entry || !new URL(request.url).pathname.startsWith("/graphql")) return;
-      const operation = metrics.operationLabel(entry.operation);
-      metrics.requests.inc({ operation, status: String(response.status) });
-      metrics.duration.observe({ operation }, (performance.now() - entry.at) / 1000);
+      if (!entry) return;
+      const seconds = (performance.now() - entry.at) / 1000;
+      const path = new URL(request.url).pathname;
+      if (path.startsWith("/graphql")) {
+        const operation = metrics.operationLabel(entry.operation);
+        metrics.requests.inc({ operation, status: String(response.status) });
+        metrics.duration.observe({ operation }, seconds);
+      }
+      const requestId = (serverContext as { requestId?: string } | undefined)?.requestId;
+      logger.info(
+        {
+          requestId,
+          operation: entry.operation,
+          status: response.status,
+          ms: Math.round(seconds * 1000),
+          upstreamCalls: requestScope.getStore()?.upstreamCalls ?? 0,
+        },
+        `${request.method} ${path} ${response.status}`,
+      );
     },
   };
 }
@@ -189,35 +207,6 @@ function requestTracing(tracer: Tracer): Plugin<Context> {
       entry.span.setAttribute("http.response.status_code", response.status);
       if (response.status >= 500) entry.span.setStatus({ code: SpanStatusCode.ERROR });
       entry.span.end();
-    },
-  };
-}
-
-/** One line per GraphQL request: id, operation, status, duration; echoes the request id. */
-function requestLogging(logger: Logger): Plugin<Context> {
-  const started = new WeakMap<Request, { at: number; operation: string | null }>();
-  return {
-    onRequest({ request }) {
-      started.set(request, { at: performance.now(), operation: null });
-    },
-    onExecute({ args }) {
-      const entry = started.get(args.contextValue.request);
-      if (entry) entry.operation = operationName(args.document, args.operationName);
-    },
-    onResponse({ request, response, serverContext }) {
-      const entry = started.get(request);
-      if (!entry) return;
-      const requestId = (serverContext as { requestId?: string } | undefined)?.requestId;
-      logger.info(
-        {
-          requestId,
-          operation: entry.operation,
-          status: response.status,
-          ms: Math.round(performance.now() - entry.at),
-          upstreamCalls: requestScope.getStore()?.upstreamCalls ?? 0,
-        },
-        `${request.method} ${new URL(request.url).pathname} ${response.status}`,
-      );
     },
   };
 }
@@ -280,9 +269,8 @@ export function createGatewayYoga(options: YogaOptions) {
         blockFieldSuggestion: { enabled: production },
       }),
       securityHeaders(),
-      requestMetrics(metrics),
       ...(options.tracer ? [requestTracing(options.tracer)] : []),
-      requestLogging(services.logger),
+      requestTelemetry(services.logger, metrics),
       staleExtensions(),
     ],
   });
