@@ -11,7 +11,7 @@ import { GraphQLErrorCode } from "./error-codes.ts";
 import type { SynapseAdminApi } from "./homeserver/admin-api.ts";
 import type { AuthMetadataDiscovery } from "./homeserver/auth-metadata.ts";
 import type { ClientServerApi, MatrixDevice, Whoami } from "./homeserver/client-server.ts";
-import { type IdentityCache, tokenHash } from "./identity-cache.ts";
+import type { IdentityCache } from "./identity-cache.ts";
 import { UserSession } from "./user-session.ts";
 
 /** Receives every device the homeserver shows a user (the last-seen cache). */
@@ -94,7 +94,7 @@ export function createContextFactory(services: GatewayServices) {
           });
         }
         session ??= new UserSession(services.homeserver, services.identities, token, (ids) => {
-          const known = services.identities.stale(tokenHash(token));
+          const known = session === null ? null : services.identities.stale(session.tokenHash);
           if (known !== null) services.sightings?.deleted?.(known.userId, ids);
         });
         return session;
@@ -131,7 +131,7 @@ export function createContextFactory(services: GatewayServices) {
       const identities = services.identities;
       context.cache = new RequestCache(
         services.cache,
-        () => (token === null ? null : identities.stale(tokenHash(token))),
+        () => (token === null ? null : identities.stale(context.session().tokenHash)),
         context.logger,
       );
     }
