@@ -31,18 +31,19 @@ export interface PurgeResult {
   devices: number;
 }
 
-interface SnapshotRow {
+/** A device_snapshot row, from the client (Date, bigint) or a raw query (also strings, numbers). */
+export interface SnapshotRow {
   userId: string;
   deviceId: string;
   displayName: string | null;
   lastSeenIp: string | null;
-  lastSeenTs: bigint | null;
+  lastSeenTs: bigint | number | null;
   lastSeenUserAgent: string | null;
-  firstObservedAt: Date;
-  lastObservedAt: Date;
+  firstObservedAt: Date | string | number;
+  lastObservedAt: Date | string | number;
 }
 
-function toCached(row: SnapshotRow): CachedDevice {
+export function toCached(row: SnapshotRow): CachedDevice {
   return {
     userId: row.userId,
     deviceId: row.deviceId,
@@ -50,8 +51,8 @@ function toCached(row: SnapshotRow): CachedDevice {
     lastSeenIp: row.lastSeenIp,
     lastSeenTs: row.lastSeenTs === null ? null : Number(row.lastSeenTs),
     lastSeenUserAgent: row.lastSeenUserAgent,
-    firstObservedAt: row.firstObservedAt,
-    lastObservedAt: row.lastObservedAt,
+    firstObservedAt: new Date(row.firstObservedAt),
+    lastObservedAt: new Date(row.lastObservedAt),
   };
 }
 

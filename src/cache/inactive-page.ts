@@ -1,6 +1,6 @@
 import { empty, raw, sqltag as sql } from "@prisma/client/runtime/client";
 import type { CachePrisma, DatabaseKind } from "./database.ts";
-import type { CachedDevice } from "./device-cache.ts";
+import { type CachedDevice, type SnapshotRow, toCached } from "./device-cache.ts";
 
 /** Where a page of inactive devices starts: right after this (lastActive, userId, deviceId). */
 export interface InactivePosition {
@@ -22,15 +22,7 @@ export interface InactivePage {
   totalCount: number;
 }
 
-interface PageRow {
-  userId: string;
-  deviceId: string;
-  displayName: string | null;
-  lastSeenIp: string | null;
-  lastSeenTs: bigint | number | null;
-  lastSeenUserAgent: string | null;
-  firstObservedAt: Date | string | number;
-  lastObservedAt: Date | string | number;
+interface PageRow extends SnapshotRow {
   lastActive: bigint | number;
 }
 
@@ -88,16 +80,7 @@ export async function inactivePage(
       WHERE "lastActive" < ${query.cutoffMs}`,
   ]);
   const devices = rows.slice(0, query.first).map((row) => ({
-    device: {
-      userId: row.userId,
-      deviceId: row.deviceId,
-      displayName: row.displayName,
-      lastSeenIp: row.lastSeenIp,
-      lastSeenTs: row.lastSeenTs === null ? null : Number(row.lastSeenTs),
-      lastSeenUserAgent: row.lastSeenUserAgent,
-      firstObservedAt: new Date(row.firstObservedAt),
-      lastObservedAt: new Date(row.lastObservedAt),
-    },
+    device: toCached(row),
     position: {
       lastActiveMs: Number(row.lastActive),
       userId: row.userId,
