@@ -12,14 +12,7 @@ import {
   type Target,
   targetOf,
 } from "./admin-target.ts";
-import {
-  AuthRequiredError,
-  DeviceNotFoundError,
-  ManagedByAccountServiceError,
-  MUTATION_ERRORS,
-  toResultError,
-  UserNotFoundError,
-} from "./errors.ts";
+import { DELETION_ERRORS, DeviceNotFoundError, toResultError } from "./errors.ts";
 
 export const AuthInput = builder.inputType("AuthInput", {
   description:
@@ -148,13 +141,7 @@ builder.mutationFields((t) => ({
       "Another user's device (`userId`) goes through Synapse's admin API instead; on an " +
       "OAuth-delegated homeserver the viewer's own device yields `ManagedByAccountService`.",
     errors: {
-      types: [
-        AuthRequiredError,
-        DeviceNotFoundError,
-        UserNotFoundError,
-        ManagedByAccountServiceError,
-        ...MUTATION_ERRORS,
-      ],
+      types: [DeviceNotFoundError, ...DELETION_ERRORS],
       union: { name: "DeleteDeviceResult", description: "The outcome of deleteDevice." },
     },
     args: {
@@ -186,12 +173,7 @@ builder.mutationFields((t) => ({
       "deleteDevice (and the same `userId` and OAuth-delegation rules). Ids the homeserver does " +
       "not know are ignored by it.",
     errors: {
-      types: [
-        AuthRequiredError,
-        UserNotFoundError,
-        ManagedByAccountServiceError,
-        ...MUTATION_ERRORS,
-      ],
+      types: DELETION_ERRORS,
       union: { name: "DeleteDevicesResult", description: "The outcome of deleteDevices." },
     },
     args: {

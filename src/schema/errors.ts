@@ -203,6 +203,14 @@ builder.objectType(AuthRequiredError, {
 /** The result errors every device mutation can return. */
 export const MUTATION_ERRORS = [ForbiddenError, RateLimitedError];
 
+/** What every deletion can also answer: a UIA challenge, an unknown user, an account-service link. */
+export const DELETION_ERRORS = [
+  AuthRequiredError,
+  UserNotFoundError,
+  ManagedByAccountServiceError,
+  ...MUTATION_ERRORS,
+];
+
 function requestError(code: string, message: string, extensions: Record<string, unknown> = {}) {
   return new GraphQLError(message, { extensions: { code, ...extensions } });
 }

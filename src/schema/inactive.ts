@@ -7,13 +7,7 @@ import { checkUserId } from "../user-id.ts";
 import { deleteAsAdmin, type Target, targetOf } from "./admin-target.ts";
 import { AuthInput, deleteForTarget } from "./auth.ts";
 import { badInput } from "./connection.ts";
-import {
-  AuthRequiredError,
-  ManagedByAccountServiceError,
-  MUTATION_ERRORS,
-  toResultError,
-  UserNotFoundError,
-} from "./errors.ts";
+import { DELETION_ERRORS, toResultError } from "./errors.ts";
 import { checkInactiveDays } from "./user.ts";
 
 interface InactiveDevicesDeletedValue {
@@ -53,12 +47,7 @@ builder.mutationField("deleteInactiveDevices", (t) =>
       "plan. Another user's devices go through Synapse's admin API (admins only); the viewer's " +
       "own need user-interactive auth like deleteDevices.",
     errors: {
-      types: [
-        AuthRequiredError,
-        UserNotFoundError,
-        ManagedByAccountServiceError,
-        ...MUTATION_ERRORS,
-      ],
+      types: DELETION_ERRORS,
       union: {
         name: "DeleteInactiveDevicesResult",
         description: "The outcome of deleteInactiveDevices.",

@@ -3,14 +3,7 @@ import type { Context } from "../context.ts";
 import type { AdminUser } from "../homeserver/admin-api.ts";
 import { isInactive } from "../inactive-plan.ts";
 import { checkUserId } from "../user-id.ts";
-import {
-  badInput,
-  type ConnectionValue,
-  connectionRef,
-  decodeCursor,
-  encodeCursor,
-  pageSize,
-} from "./connection.ts";
+import { badInput, connectionRef, decodeCursor, encodeCursor, pageSize } from "./connection.ts";
 import { DeviceRef, type DeviceView, liveDevice } from "./device.ts";
 import { orRequestError } from "./errors.ts";
 
