@@ -61,7 +61,11 @@ export async function openPrisma(
       url: target.url,
       timeout: options.busyTimeoutMs ?? 5_000,
     });
-    return new PrismaClient({ adapter });
+    const prisma = new PrismaClient({ adapter });
+    // With WAL (set by the migration runner), NORMAL syncs only at checkpoints: a commit no longer
+    // waits for the disk on the event loop. A power cut can lose the last commits of a cache.
+    await prisma.$executeRawUnsafe("PRAGMA synchronous = NORMAL");
+    return prisma;
   }
   const [{ PrismaPg }, { PrismaClient }] = await Promise.all([
     import("@prisma/adapter-pg"),

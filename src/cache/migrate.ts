@@ -117,6 +117,9 @@ function migrateSqlite(file: string, migrations: Migration[]): MigrateResult {
         record.run(migration.name, migration.checksum, new Date().toISOString());
       }
       db.exec("COMMIT");
+      // WAL: a commit appends to the log instead of rewriting pages under fsyncs, and readers
+      // never wait for the writer. It is a property of the file, so setting it once is enough.
+      db.pragma("journal_mode = WAL");
       return { applied: todo.map((m) => m.name), alreadyApplied: applied.size };
     } catch (error) {
       if (db.inTransaction) db.exec("ROLLBACK");
