@@ -9,10 +9,12 @@ import { cpuMicros, peakRssMb } from "./proc-stats.ts";
 
 /**
  * `npm run bench`: one run, one table. The fake homeserver and the gateway each run in their own
- * process on loopback; autocannon runs here. Bounded: every scenario lasts DURATION_S seconds.
+ * process on loopback; autocannon runs here. Bounded: every scenario lasts WARMUP_S + DURATION_S
+ * seconds.
  */
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16);
+const WARMUP_S = Number(process.env.BENCH_WARMUP_S ?? 2);
 const PROFILE_DIR = process.env.BENCH_PROFILE;
 const VIA_TSX = process.env.BENCH_TSX === "1";
 
@@ -162,14 +164,6 @@ async function main() {
         gateway: uncached,
       },
     ];
-    // Warm-up: JIT, pools, whoami and versions caches.
-    for (const gateway of [cached, uncached]) {
-      await autocannon({
-        ...gql(gateway, "{ devices { deviceId } }"),
-        connections: 4,
-        duration: 2,
-      });
-    }
     for (const scenario of scenarios) {
       rows.push(await measure(fake, scenario.name, scenario.options, scenario.gateway));
     }
@@ -240,6 +234,8 @@ async function measure(
   options: autocannon.Options,
   gateway: GatewayRun | null,
 ): Promise<Row> {
+  // Steady state only: the same request first, so JIT tiers and caches are warm for it.
+  await autocannon({ ...options, connections: CONNECTIONS, duration: WARMUP_S });
   await ask(fake, "clear", "cleared");
   const cpuBefore = gateway ? cpuMicros(gateway.pid) : 0;
   const result = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_S });
