@@ -11,6 +11,7 @@ import {
 import { createYoga, type Plugin, type YogaLogger } from "graphql-yoga";
 import type { Logger } from "pino";
 import { staleExtensions } from "./cache/stale-plugin.ts";
+import { compiledExecution } from "./compiled-execution.ts";
 import type { Config } from "./config.ts";
 import { type Context, createContextFactory, type GatewayServices } from "./context.ts";
 import { GraphQLErrorCode } from "./error-codes.ts";
@@ -268,6 +269,7 @@ export function createGatewayYoga(options: YogaOptions) {
         // Suggestions ("Did you mean …?") leak the schema just like introspection does.
         blockFieldSuggestion: { enabled: production },
       }),
+      compiledExecution(options.schema),
       securityHeaders(),
       ...(options.tracer ? [requestTracing(options.tracer)] : []),
       requestTelemetry(services.logger, metrics),
