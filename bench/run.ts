@@ -1,10 +1,11 @@
 import { type ChildProcess, execFileSync, fork, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import type { LastSeenStats } from "../src/cache/last-seen-store.ts";
+import { gatewayNodeArgs } from "./gateway-command.ts";
 import { cpuMicros, peakRssMb } from "./proc-stats.ts";
 
 /**
@@ -75,19 +76,9 @@ interface GatewayRun {
   lines: string[];
 }
 
-/** Spawns `node --import tsx src/main.ts` as deployed; `CACHE=off` runs it without a database. */
-/**
- * What `npm start` runs: the esbuild bundle with npm start's node flags (package.json), so the
- * bench measures what ships. BENCH_TSX=1 runs src/ through tsx instead; BENCH_NODE_FLAGS replaces
- * the flags; BENCH_PROFILE=dir writes each gateway's --cpu-prof there.
- */
+/** BENCH_TSX=1 runs src/ through tsx instead of the bundle; BENCH_PROFILE=dir writes --cpu-prof. */
 function gatewayCommand(): string[] {
-  if (VIA_TSX) return ["--import", "tsx", "src/main.ts"];
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
-  const flags = (process.env.BENCH_NODE_FLAGS ?? String(pkg.scripts.start))
-    .split(/\s+/)
-    .filter((word) => word.startsWith("--"));
-  return [...flags, "dist/main.js"];
+  return VIA_TSX ? ["--import", "tsx", "src/main.ts"] : gatewayNodeArgs();
 }
 
 async function startGateway(fakeUrl: string, env: Record<string, string>): Promise<GatewayRun> {
