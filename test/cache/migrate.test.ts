@@ -22,6 +22,14 @@ describe("migrate", () => {
     expect(await migrate(target)).toEqual({ applied: [], alreadyApplied: 1 });
   });
 
+  it("leaves a SQLite file in WAL mode, so commits never rewrite pages under fsync", async () => {
+    const { target, file } = fresh();
+    await migrate(target);
+    const sqlite = new Database(file, { readonly: true });
+    expect(sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
+    sqlite.close();
+  });
+
   it.each([
     [
       "an unknown migration (a newer gateway)",
