@@ -1,5 +1,6 @@
 import { audited } from "../audit.ts";
 import { builder } from "../builder.ts";
+import type { Context } from "../context.ts";
 import type { MatrixDevice } from "../homeserver/client-server.ts";
 import { renameAsAdmin, targetOf } from "./admin-target.ts";
 import {
@@ -89,24 +90,28 @@ export const DeviceRef = builder.objectRef<DeviceView>("Device").implement({
   }),
 });
 
+/** The viewer's devices, live; during an outage the cached ones (`Query.devices`, `Viewer.devices`). */
+export function viewerDevices(ctx: Context) {
+  return liveOrCached(
+    ctx,
+    async () => (await ctx.devices().list()).map((device) => liveDevice(device)),
+    async (cache, viewer) => {
+      const rows = await cache.list(viewer.userId);
+      return {
+        value: rows.map((row) => cachedView(row, viewer)),
+        cachedAt: newestObservation(rows),
+      };
+    },
+  );
+}
+
 builder.queryFields((t) => ({
   devices: t.field({
     type: [DeviceRef],
     description:
       "The viewer's devices (GET /devices). While the homeserver is unreachable: the cached ones " +
       "(`source: CACHE`, `extensions.stale`), for a token seen within STALE_IDENTITY_TTL_S.",
-    resolve: (_root, _args, ctx) =>
-      liveOrCached(
-        ctx,
-        async () => (await ctx.devices().list()).map((device) => liveDevice(device)),
-        async (cache, viewer) => {
-          const rows = await cache.list(viewer.userId);
-          return {
-            value: rows.map((row) => cachedView(row, viewer)),
-            cachedAt: newestObservation(rows),
-          };
-        },
-      ),
+    resolve: (_root, _args, ctx) => viewerDevices(ctx),
   }),
   device: t.field({
     type: DeviceRef,

@@ -1,5 +1,5 @@
 import { builder } from "../builder.ts";
-import { DeviceRef, liveDevice } from "./device.ts";
+import { DeviceRef, viewerDevices } from "./device.ts";
 import { orRequestError } from "./errors.ts";
 
 /** Resolved without a homeserver call: each field asks for what it needs. */
@@ -21,9 +21,10 @@ const ViewerRef = builder.objectRef<ViewerValue>("Viewer").implement({
     }),
     devices: t.field({
       type: [DeviceRef],
-      description: "The viewer's devices; same as `Query.devices`, and shares its upstream call.",
-      resolve: async (_viewer, _args, ctx) =>
-        (await orRequestError(ctx.devices().list())).map((device) => liveDevice(device)),
+      description:
+        "The viewer's devices; same as `Query.devices` (the cached ones while the homeserver is " +
+        "unreachable), and shares its upstream call.",
+      resolve: (_viewer, _args, ctx) => viewerDevices(ctx),
     }),
   }),
 });

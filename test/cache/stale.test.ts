@@ -50,6 +50,7 @@ describe.each(AVAILABLE_KINDS)("stale-if-error and scope on %s", (kind) => {
     time.advance(60_000);
     const { body } = await h.gql(
       `{ devices { deviceId userId source lastSeenIp isCurrent lastObservedAt }
+         viewer { devices { deviceId source } }
          laptop: device(deviceId: "LAPTOP") { displayName source }
          inactiveDevices(inactiveForDays: 30) { deviceId source } }`,
       {},
@@ -72,6 +73,12 @@ describe.each(AVAILABLE_KINDS)("stale-if-error and scope on %s", (kind) => {
           cached("UNUSED", null),
           cached("a/b", null),
         ],
+        viewer: {
+          devices: ["../../x", "LAPTOP", "PHONE", "UNUSED", "a/b"].map((deviceId) => ({
+            deviceId,
+            source: "CACHE",
+          })),
+        },
         laptop: { displayName: "Laptop", source: "CACHE" },
         inactiveDevices: [{ deviceId: "LAPTOP", source: "CACHE" }],
       },
