@@ -225,6 +225,13 @@ export class HomeserverHttp {
       return new HomeserverTimeout(timeoutMs);
     }
     logger.debug({ upstream: { method, endpoint: template } }, `--> ${method} ${template}`);
+    // Not AbortSignal.timeout: its timer outlives the answer (thousands pending under load, each
+    // registered for finalization); this one is cleared as soon as the body is read.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException("upstream deadline passed", "TimeoutError")),
+      Math.min(timeoutMs, Math.ceil(remainingMs)),
+    );
     try {
       const response = await this.dispatcher.request({
         origin: this.origin,
@@ -232,7 +239,7 @@ export class HomeserverHttp {
         method,
         headers,
         body,
-        signal: AbortSignal.timeout(Math.min(timeoutMs, Math.ceil(remainingMs))),
+        signal: deadline.signal,
       });
       const text = await response.body.text();
       const ms = report(String(response.statusCode));
@@ -254,6 +261,8 @@ export class HomeserverHttp {
       }
       if (typed instanceof HomeserverError) return typed;
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   }
 
