@@ -2,7 +2,10 @@ import { type DocumentNode, type ExecutionResult, GraphQLError, type GraphQLSche
 import { type CompiledQuery, compileQuery, isCompiledQuery } from "graphql-jit";
 import type { Plugin } from "graphql-yoga";
 
-/** Compiling costs 0.3 ms (one list) to 5 ms (20 aliased lookups): worth it for repeated queries. */
+/**
+ * Runs of a document on the standard executor before it is compiled: compiling costs 0.3 ms (one
+ * list) to 5 ms (20 aliased lookups), which only a query that comes back pays off.
+ */
 const COMPILE_AFTER_RUNS = 2;
 
 interface Entry {
