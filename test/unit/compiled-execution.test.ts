@@ -60,6 +60,13 @@ async function ask(yoga: typeof plain, query: string, variables?: unknown, accep
   return { status: response.status, body: await response.text() };
 }
 
+/** GraphQL string literals built to break out of generated JavaScript if jit pasted them raw. */
+const CODE_LIKE = [
+  '"\\"); throw new Error(\\"injected\\"); (\\""',
+  '"\\\\\\u2028\\u2029</script>`$' + '{1}`"',
+];
+const CODE_LIKE_QUERY = `{ ${CODE_LIKE.map((id, i) => `l${i}: lookup(id: ${id}) { ... on NotFound { id } }`).join(" ")} }`;
+
 const cases: [string, string, unknown?][] = [
   ["plain fields, aliases", "{ a: devices(limit: 1) { id name } b: devices(limit: 2) { id } }"],
   ["a field error keeps its locations", "{\n  devices(limit: 1) { id }\n  broken\n}"],
@@ -77,6 +84,7 @@ const cases: [string, string, unknown?][] = [
     "query S($no: Boolean!) { devices(limit: 1) { id name @skip(if: $no) owner @include(if: $no) } }",
     { no: true },
   ],
+  ["string literals that look like code stay data (jit generates JavaScript)", CODE_LIKE_QUERY],
   ["a variable of the wrong type", "query V($n: Int!) { devices(limit: $n) { id } }", { n: "two" }],
   ["a missing variable", "query V($n: Int!) { devices(limit: $n) { id } }", {}],
 ];
@@ -101,6 +109,16 @@ describe("compiledExecution", () => {
     const query = "{\n  devices(limit: 2) { id name }\n  broken\n}";
     const expected = await ask(plain, query);
     for (let run = 0; run < 4; run++) expect(await ask(patient, query)).toEqual(expected);
+  });
+
+  it("keeps code-like string literals as data", async () => {
+    const { body } = await ask(compiled, CODE_LIKE_QUERY);
+    expect(JSON.parse(body)).toEqual({
+      data: {
+        l0: { id: '"); throw new Error("injected"); ("' },
+        l1: { id: "\\\u2028\u2029</script>`$" + "{1}`" },
+      },
+    });
   });
 
   it("gives jit's field errors the standard locations", async () => {
