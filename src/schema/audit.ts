@@ -4,11 +4,11 @@ import { MatrixError } from "../homeserver/errors.ts";
 import { checkUserId } from "../user-id.ts";
 import { viewerIsAdmin } from "./admin-target.ts";
 import {
-  badInput,
-  type ConnectionValue,
   connectionRef,
-  decodeCursor,
-  encodeCursor,
+  decodeJsonCursor,
+  emptyConnection,
+  encodeJsonCursor,
+  foreignCursor,
   pageSize,
 } from "./connection.ts";
 import { orRequestError, toRequestError } from "./errors.ts";
@@ -57,17 +57,12 @@ const AUDIT_CURSOR = "audit";
 const MAX_SKIP = 1000;
 
 function cursorOf(storeAfter: string | null, skip: number): string {
-  return encodeCursor(AUDIT_CURSOR, JSON.stringify({ a: storeAfter, n: skip }));
+  return encodeJsonCursor(AUDIT_CURSOR, { a: storeAfter, n: skip });
 }
 
 function parseCursor(after: string | null | undefined): { a: string | null; n: number } {
   if (after === null || after === undefined) return { a: null, n: 0 };
-  let value: unknown;
-  try {
-    value = JSON.parse(decodeCursor(AUDIT_CURSOR, after));
-  } catch {
-    throw badInput("after: not a cursor this connection issued");
-  }
+  const value = decodeJsonCursor(AUDIT_CURSOR, after);
   const { a, n } = (value ?? {}) as { a?: unknown; n?: unknown };
   if (
     (a !== null && typeof a !== "string") ||
@@ -76,16 +71,10 @@ function parseCursor(after: string | null | undefined): { a: string | null; n: n
     n < 0 ||
     n > MAX_SKIP
   ) {
-    throw badInput("after: not a cursor this connection issued");
+    throw foreignCursor();
   }
   return { a, n };
 }
-
-const EMPTY: ConnectionValue<AuditEvent> = {
-  totalCount: 0,
-  pageInfo: { hasNextPage: false, endCursor: null },
-  edges: [],
-};
 
 builder.queryField("auditLog", (t) =>
   t.field({
@@ -119,13 +108,13 @@ builder.queryField("auditLog", (t) =>
         if (!admin) userId = viewer.userId;
       }
       const store = ctx.auditStore;
-      if (store === null) return EMPTY;
+      if (store === null) return emptyConnection<AuditEvent>();
       let page: AuditPage;
       try {
         page = await store.list({ first: cursor.n + first, after: cursor.a, userId });
       } catch (error) {
         if (error instanceof InvalidCursor) {
-          throw badInput("after: not a cursor this connection issued");
+          throw foreignCursor();
         }
         throw error;
       }

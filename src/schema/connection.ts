@@ -42,13 +42,38 @@ export function encodeCursor(kind: string, payload: string): string {
   return Buffer.from(`${kind}:${payload}`, "utf8").toString("base64url");
 }
 
+/** BAD_USER_INPUT for an `after` this connection did not issue (forged, garbled or foreign). */
+export function foreignCursor(): GraphQLError {
+  return badInput("after: not a cursor this connection issued");
+}
+
 /** The payload of a cursor this gateway issued for `kind`; a forged one is BAD_USER_INPUT. */
 export function decodeCursor(kind: string, cursor: string): string {
   const text = /^[A-Za-z0-9_-]{1,2048}$/.test(cursor)
     ? Buffer.from(cursor, "base64url").toString("utf8")
     : "";
-  if (!text.startsWith(`${kind}:`)) throw badInput("after: not a cursor this connection issued");
+  if (!text.startsWith(`${kind}:`)) throw foreignCursor();
   return text.slice(kind.length + 1);
+}
+
+/** A cursor whose payload is JSON (a position of several parts). */
+export function encodeJsonCursor(kind: string, payload: unknown): string {
+  return encodeCursor(kind, JSON.stringify(payload));
+}
+
+/** The JSON payload of a cursor from `encodeJsonCursor`; callers check its shape. */
+export function decodeJsonCursor(kind: string, cursor: string): unknown {
+  const payload = decodeCursor(kind, cursor);
+  try {
+    return JSON.parse(payload);
+  } catch {
+    throw foreignCursor();
+  }
+}
+
+/** A connection with nothing in it (no store, no cache). */
+export function emptyConnection<T>(): ConnectionValue<T> {
+  return { totalCount: 0, pageInfo: { hasNextPage: false, endCursor: null }, edges: [] };
 }
 
 /** The builder's own schema types, so node refs keep their Context. */

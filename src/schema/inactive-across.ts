@@ -3,11 +3,11 @@ import type { InactivePosition } from "../cache/inactive-page.ts";
 import { MatrixError } from "../homeserver/errors.ts";
 import { viewerIsAdmin } from "./admin-target.ts";
 import {
-  badInput,
-  type ConnectionValue,
   connectionRef,
-  decodeCursor,
-  encodeCursor,
+  decodeJsonCursor,
+  emptyConnection,
+  encodeJsonCursor,
+  foreignCursor,
   pageSize,
 } from "./connection.ts";
 import { DeviceRef, type DeviceView } from "./device.ts";
@@ -28,23 +28,17 @@ const DeviceConnectionRef = connectionRef(DeviceRef, {
 const INACTIVE_CURSOR = "inactive";
 
 function cursorOf(position: InactivePosition): string {
-  return encodeCursor(
-    INACTIVE_CURSOR,
-    JSON.stringify([position.lastActiveMs, position.userId, position.deviceId]),
-  );
+  return encodeJsonCursor(INACTIVE_CURSOR, [
+    position.lastActiveMs,
+    position.userId,
+    position.deviceId,
+  ]);
 }
 
 function positionOf(after: string | null | undefined): InactivePosition | null {
   if (after === null || after === undefined) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(decodeCursor(INACTIVE_CURSOR, after));
-  } catch {
-    throw badInput("after: not a cursor this connection issued");
-  }
-  if (!Array.isArray(value) || value.length !== 3) {
-    throw badInput("after: not a cursor this connection issued");
-  }
+  const value = decodeJsonCursor(INACTIVE_CURSOR, after);
+  if (!Array.isArray(value) || value.length !== 3) throw foreignCursor();
   const [lastActiveMs, userId, deviceId] = value as unknown[];
   if (
     typeof lastActiveMs !== "number" ||
@@ -52,16 +46,10 @@ function positionOf(after: string | null | undefined): InactivePosition | null {
     typeof userId !== "string" ||
     typeof deviceId !== "string"
   ) {
-    throw badInput("after: not a cursor this connection issued");
+    throw foreignCursor();
   }
   return { lastActiveMs, userId, deviceId };
 }
-
-const EMPTY: ConnectionValue<DeviceView> = {
-  totalCount: 0,
-  pageInfo: { hasNextPage: false, endCursor: null },
-  edges: [],
-};
 
 builder.queryField("inactiveDevicesAcrossUsers", (t) =>
   t.field({
@@ -91,7 +79,7 @@ builder.queryField("inactiveDevicesAcrossUsers", (t) =>
           new MatrixError(403, "M_FORBIDDEN", "Only admins may list every user's devices"),
         );
       }
-      if (ctx.cache === null) return EMPTY;
+      if (ctx.cache === null) return emptyConnection<DeviceView>();
       const page = await ctx.cache.inactiveAcrossUsers({
         cutoffMs: ctx.now() - inactiveForDays * DAY_MS,
         first,

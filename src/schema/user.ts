@@ -3,7 +3,14 @@ import type { Context } from "../context.ts";
 import type { AdminUser } from "../homeserver/admin-api.ts";
 import { isInactive } from "../inactive-plan.ts";
 import { checkUserId } from "../user-id.ts";
-import { badInput, connectionRef, decodeCursor, encodeCursor, pageSize } from "./connection.ts";
+import {
+  badInput,
+  connectionRef,
+  decodeCursor,
+  encodeCursor,
+  foreignCursor,
+  pageSize,
+} from "./connection.ts";
 import { DeviceRef, type DeviceView, liveDevice } from "./device.ts";
 import { orRequestError } from "./errors.ts";
 
@@ -84,7 +91,7 @@ const USERS_CURSOR = "users";
 function offsetOf(after: string | null | undefined): number {
   if (after === null || after === undefined) return 0;
   const payload = decodeCursor(USERS_CURSOR, after);
-  if (!/^\d{1,9}$/.test(payload)) throw badInput("after: not a cursor this connection issued");
+  if (!/^\d{1,9}$/.test(payload)) throw foreignCursor();
   return Number(payload);
 }
 
