@@ -71,16 +71,18 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}: expected on/off (true/false, 1/0), got "${raw}"`);
 }
 
+/** An http(s) URL, or a ConfigError naming the variable. */
+function parseHttpUrl(name: string, raw: string): URL {
+  const url = URL.canParse(raw) ? new URL(raw) : null;
+  if (url === null || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`);
+  }
+  return url;
+}
+
+/** A base URL (homeserver, CORS origin): no credentials, query or fragment; no trailing slash. */
 function httpUrl(name: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`);
-  }
+  const url = parseHttpUrl(name, raw);
   if (url.search || url.hash || url.username || url.password) {
     throw new ConfigError(`${name}: expected a base URL without credentials, query or fragment`);
   }
@@ -89,17 +91,7 @@ function httpUrl(name: string, raw: string): string {
 
 function optionalUrl(env: Env, name: string): string | null {
   const raw = read(env, name);
-  if (raw === undefined) return null;
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new ConfigError(`${name}: expected an http(s) URL, got "${raw}"`);
-  }
-  return url.href;
+  return raw === undefined ? null : parseHttpUrl(name, raw).href;
 }
 
 function databaseUrl(raw: string): string {
