@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { adminCalls, DAY, seedAdmin } from "../support/admin-fixtures.ts";
 import { DEVICES } from "../support/cache-fixtures.ts";
 import {
@@ -7,21 +7,16 @@ import {
   clock,
   startCachedHarness,
 } from "../support/cache-harness.ts";
-import { AVAILABLE_KINDS, createDatabase, type TestDatabase } from "../support/databases.ts";
+import { AVAILABLE_KINDS, suiteDatabase } from "../support/databases.ts";
 import { ALICE, NOW, seedAlice } from "../support/fixtures.ts";
 
 const LATER = NOW + 31 * DAY;
 
 describe.each(AVAILABLE_KINDS)("admin-API deletions mark the cache on %s", (kind) => {
-  let db: TestDatabase;
+  const db = suiteDatabase(kind);
   let h: CachedHarness;
   let time: Clock;
   let root: string;
-
-  beforeAll(async () => {
-    db = await createDatabase(kind);
-  });
-  afterAll(() => db.drop());
 
   /** Alice lists her devices at NOW (all five cached); 31 days later an admin cleans up. */
   beforeEach(async () => {

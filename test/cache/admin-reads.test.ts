@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { adminCalls, DAY, ROOT, seedAdmin } from "../support/admin-fixtures.ts";
 import { DEVICES } from "../support/cache-fixtures.ts";
 import {
@@ -7,7 +7,7 @@ import {
   clock,
   startCachedHarness,
 } from "../support/cache-harness.ts";
-import { AVAILABLE_KINDS, createDatabase, type TestDatabase } from "../support/databases.ts";
+import { AVAILABLE_KINDS, suiteDatabase } from "../support/databases.ts";
 import { ALICE, BOB, NOW, seedAlice } from "../support/fixtures.ts";
 
 const INACTIVE = `query($days: Int!, $user: String) {
@@ -31,16 +31,11 @@ function codes(body: { errors?: { extensions: unknown }[] }) {
 }
 
 describe.each(AVAILABLE_KINDS)("admin reads of the cache on %s", (kind) => {
-  let db: TestDatabase;
+  const db = suiteDatabase(kind);
   let h: CachedHarness;
   let time: Clock;
   let tokens: ReturnType<typeof seedAlice>;
   let root: string;
-
-  beforeAll(async () => {
-    db = await createDatabase(kind);
-  });
-  afterAll(() => db.drop());
 
   /** Alice, Bob and root list their devices at NOW; then 31 days pass. */
   beforeEach(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ROOT, seedAdmin } from "../support/admin-fixtures.ts";
 import { LOG, RECORDED, SECRET_SHAPED, someMutations } from "../support/audit-scenarios.ts";
 import {
@@ -7,7 +7,7 @@ import {
   clock,
   startCachedHarness,
 } from "../support/cache-harness.ts";
-import { AVAILABLE_KINDS, createDatabase, type TestDatabase } from "../support/databases.ts";
+import { AVAILABLE_KINDS, suiteDatabase } from "../support/databases.ts";
 import { ALICE, BOB, NOW, seedAlice } from "../support/fixtures.ts";
 
 const COLUMNS = [
@@ -25,17 +25,12 @@ const cursor = (text: string) => Buffer.from(text, "utf8").toString("base64url")
 
 /** The audit log through a gateway whose store is the cache's database (PrismaAuditStore). */
 describe.each(AVAILABLE_KINDS)("audit log on the real store (%s)", (kind) => {
-  let db: TestDatabase;
+  const db = suiteDatabase(kind);
   let h: CachedHarness;
   let time: Clock;
   let tokens: ReturnType<typeof seedAlice>;
   let root: string;
   let secrets: string[];
-
-  beforeAll(async () => {
-    db = await createDatabase(kind);
-  });
-  afterAll(() => db.drop());
 
   /** The scenario's eight mutations, one second apart from NOW (the store orders by time). */
   beforeEach(async () => {

@@ -1,6 +1,6 @@
 import Database from "better-sqlite3";
 import pg from "pg";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { DEVICES } from "../support/cache-fixtures.ts";
 import {
   type CachedHarness,
@@ -8,26 +8,17 @@ import {
   clock,
   startCachedHarness,
 } from "../support/cache-harness.ts";
-import {
-  AVAILABLE_KINDS,
-  createDatabase,
-  PG_ADMIN_URL,
-  type TestDatabase,
-} from "../support/databases.ts";
+import { AVAILABLE_KINDS, PG_ADMIN_URL, suiteDatabase } from "../support/databases.ts";
 import { ALICE, BOB, NOW, seedAlice } from "../support/fixtures.ts";
 
 const DAY = 86_400_000;
 
 describe.each(AVAILABLE_KINDS)("stale-if-error and scope on %s", (kind) => {
-  let db: TestDatabase;
+  const db = suiteDatabase(kind);
   let h: CachedHarness;
   let time: Clock;
   let tokens: ReturnType<typeof seedAlice>;
 
-  beforeAll(async () => {
-    db = await createDatabase(kind);
-  });
-  afterAll(() => db.drop());
   afterEach(async () => {
     await h.stop();
     await h.cache.prisma.$executeRawUnsafe('DELETE FROM "device_sighting"').catch(() => {});

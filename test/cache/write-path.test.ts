@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { deleteUpstream } from "../support/cache-fixtures.ts";
 import {
   type CachedHarness,
@@ -6,21 +6,17 @@ import {
   clock,
   startCachedHarness,
 } from "../support/cache-harness.ts";
-import { AVAILABLE_KINDS, createDatabase, type TestDatabase } from "../support/databases.ts";
+import { AVAILABLE_KINDS, suiteDatabase } from "../support/databases.ts";
 import { ALICE, ALICE_PASSWORD, NOW, seedAlice } from "../support/fixtures.ts";
 
 const LIST = "{ viewer { userId } devices { deviceId } }";
 
 describe.each(AVAILABLE_KINDS)("last-seen write path on %s", (kind) => {
-  let db: TestDatabase;
+  const db = suiteDatabase(kind);
   let h: CachedHarness;
   let time: Clock;
   let tokens: ReturnType<typeof seedAlice>;
 
-  beforeAll(async () => {
-    db = await createDatabase(kind);
-  });
-  afterAll(() => db.drop());
   afterEach(async () => {
     await h.cache.prisma.deviceSighting.deleteMany();
     await h.cache.prisma.deviceSnapshot.deleteMany();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { afterAll, beforeAll } from "vitest";
 
 /** The machine's PostgreSQL (trust auth); CI starts it (.ci/run). */
 export const PG_ADMIN_URL =
@@ -67,4 +68,27 @@ export const AVAILABLE_KINDS = DATABASE_KINDS.filter((kind) => kind === "sqlite"
 
 export function createDatabase(kind: "sqlite" | "postgresql"): Promise<TestDatabase> {
   return kind === "sqlite" ? Promise.resolve(sqliteDatabase()) : postgresDatabase();
+}
+
+/**
+ * One database for the enclosing describe block: created before its tests, dropped after them.
+ * Read `url` inside hooks and tests only.
+ */
+export function suiteDatabase(kind: "sqlite" | "postgresql"): TestDatabase {
+  let db: TestDatabase | null = null;
+  beforeAll(async () => {
+    db = await createDatabase(kind);
+  });
+  afterAll(() => db?.drop());
+  const current = () => {
+    if (db === null) throw new Error("suiteDatabase: used outside its describe block's tests");
+    return db;
+  };
+  return {
+    kind,
+    get url() {
+      return current().url;
+    },
+    drop: () => current().drop(),
+  };
 }
